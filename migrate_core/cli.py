@@ -1,0 +1,432 @@
+"""The ``migrate-core`` command line: parse, call the library, print, exit.
+
+Exit codes: 0 ok, 1 problems found (a migration failed, changes missing with
+``--check``, a check failed), 2 usage or configuration error, 3 a question
+only a person can answer (``makemigrations --noinput``).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import TypeVar
+
+import click
+
+from migrate_core import __version__
+from migrate_core.exceptions import MigrateCoreError
+
+if TYPE_CHECKING:
+    from migrate_core.config import Config
+    from migrate_core.executor import Progress
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _err(message: str) -> None:
+    click.echo(f"migrate-core: {message}", err=True)
+
+
+def handle_errors(fn: F) -> F:
+    """Turn library errors into a message and the error's exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except MigrateCoreError as exc:
+            _err(str(exc))
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            _err("interrupted")
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _config(ctx: click.Context) -> Config:
+    from migrate_core.config import load_config
+
+    obj = ctx.find_root().obj or {}
+    if "config" not in obj:
+        obj["config"] = load_config(obj.get("config_path"))
+    return obj["config"]
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=True),
+    help="pyproject.toml to use (default: search upwards).",
+)
+@click.version_option(__version__, prog_name="migrate-core")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
+    """Django-style migrations for SQLAlchemy models."""
+    ctx.obj = {"config_path": config_path}
+
+
+# -- makemigrations --------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("apps", nargs=-1)
+@click.option("--name", "-n", help="Name the migration (instead of one made from its operations).")
+@click.option("--empty", is_flag=True, help="Write an empty migration to fill in by hand.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if a migration is needed.")
+@click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
+@click.option("--merge", is_flag=True, help="Write merge migrations for apps with several leaves.")
+@click.option(
+    "--noinput",
+    "--no-input",
+    "noinput",
+    is_flag=True,
+    help="Never prompt; renames only from --rename or hints.",
+)
+@click.option(
+    "--rename",
+    "renames",
+    multiple=True,
+    metavar="TABLE.COLUMN=NEW | TABLE=NEW",
+    help="Declare a rename.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="With --dry-run, print the files too.")
+@click.pass_context
+@handle_errors
+def makemigrations(
+    ctx: click.Context,
+    apps: tuple[str, ...],
+    name: str | None,
+    empty: bool,
+    check: bool,
+    dry_run: bool,
+    merge: bool,
+    noinput: bool,
+    renames: tuple[str, ...],
+    verbose: bool,
+) -> None:
+    """Write migrations for what changed in the models."""
+    from migrate_core.commands import makemigrations as mm
+    from migrate_core.exceptions import ConfigError
+    from migrate_core.questioner import InteractiveQuestioner
+    from migrate_core.questioner import NonInteractiveQuestioner
+    from migrate_core.questioner import Rename
+
+    config = _config(ctx)
+    try:
+        hints = frozenset(Rename.parse(r) for r in renames)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    app_name = apps[0] if len(apps) == 1 else None
+    if merge:
+        result = mm.merge_migrations(config, list(apps), name=name)
+        if not result.migrations:
+            click.echo("No conflicts detected to merge.")
+            return
+    else:
+        if noinput or check:
+            questioner: Any = NonInteractiveQuestioner(renames=hints, app_name=app_name)
+        else:
+            questioner = InteractiveQuestioner(
+                renames=hints, app_name=app_name, ask=_ask, say=click.echo
+            )
+        result = mm.make_migrations(config, list(apps), questioner, name=name, empty=empty)
+    if not result.migrations:
+        click.echo(
+            f"No changes detected in app{'s' if len(apps) != 1 else ''} {', '.join(apps)}".rstrip()
+            if apps
+            else "No changes detected"
+        )
+        return
+    _print_new(result)
+    if check:
+        click.echo("Migrations are missing: run migrate-core makemigrations", err=True)
+        sys.exit(1)
+    if dry_run:
+        if verbose:
+            for m in result.migrations:
+                click.echo(f"\n--- {_shown(m.path)}\n{m.content}")
+        return
+    mm.write(result)
+
+
+def _ask(prompt: str) -> str:
+    click.echo(prompt, nl=False)
+    line = sys.stdin.readline()
+    if not line:
+        click.echo("")
+        return ""
+    return line.rstrip("\n")
+
+
+def _print_new(result: Any) -> None:
+    declined = {(t, o): n for t, o, n in result.declined_renames}
+    by_app: dict[str, list[Any]] = {}
+    for m in result.migrations:
+        by_app.setdefault(m.app, []).append(m)
+    for app, migrations in by_app.items():
+        click.echo(f"Migrations for {app!r}:")
+        for m in migrations:
+            click.echo(f"  {click.style(_shown(m.path), bold=True)}")
+            for op, text in zip(m.operations, m.descriptions):
+                click.echo(f"    {_colour(text)}{_loss_note(op, declined)}")
+            if m.merge:
+                for text in m.descriptions:
+                    click.echo(f"  {text}")
+
+
+def _loss_note(op: Any, declined: dict[tuple[str | None, str], str]) -> str:
+    from migrate_core.operations import DeleteModel
+    from migrate_core.operations import RemoveField
+
+    if isinstance(op, RemoveField) and (op.table_name, op.name) in declined:
+        new = declined[(op.table_name, op.name)]
+        return (
+            f"  (its data is lost; if it was renamed to {new}, run: "
+            f"migrate-core makemigrations --rename {op.table_name}.{op.name}={new})"
+        )
+    if isinstance(op, DeleteModel) and (None, op.name) in declined:
+        new = declined[(None, op.name)]
+        return f"  (its rows are lost; if it was renamed to {new}, run: migrate-core makemigrations --rename {op.name}={new})"
+    return ""
+
+
+def _colour(text: str) -> str:
+    colours = {"+": "green", "-": "red", "~": "yellow", ">": "cyan", "*": "magenta"}
+    return click.style(text[:1], fg=colours.get(text[:1])) + text[1:]
+
+
+# -- migrate -----------------------------------------------------------------------------------------
+
+
+def _database_option(fn: F) -> F:
+    return click.option(
+        "--database-url",
+        envvar=None,
+        help="Database to use (default: MIGRATE_CORE_DATABASE_URL, then database-url in pyproject.toml).",
+    )(fn)
+
+
+def _progress_printer() -> Callable[[Progress], None]:
+    def show(p: Progress) -> None:
+        if p.migration is None:
+            if p.event == "wait":
+                click.echo("Waiting for another migrate run to finish...", err=True)
+            return
+        verb = "Unapplying" if p.backwards else "Applying"
+        if p.event == "start":
+            click.echo(f"  {verb} {p.migration}...", nl=False)
+        elif p.event == "done":
+            suffix = " FAKED" if p.fake else f" {click.style('OK', fg='green')} ({p.elapsed:.2f}s)"
+            click.echo(suffix)
+        elif p.event == "skipped":
+            click.echo(" skipped (another migrate run got there first)")
+
+    return show
+
+
+@main.command()
+@click.argument("app", required=False)
+@click.argument("target", required=False)
+@_database_option
+@click.option("--plan", "show_plan", is_flag=True, help="Show what would run; change nothing.")
+@click.option("--fake", is_flag=True, help="Record the migrations as run without running them.")
+@click.option(
+    "--lock-timeout",
+    type=float,
+    default=600.0,
+    show_default=True,
+    help="Seconds to wait for another migrate run.",
+)
+@click.pass_context
+@handle_errors
+def migrate(
+    ctx: click.Context,
+    app: str | None,
+    target: str | None,
+    database_url: str | None,
+    show_plan: bool,
+    fake: bool,
+    lock_timeout: float,
+) -> None:
+    """Apply migrations; with APP TARGET, move APP to exactly TARGET (a name, a prefix, or zero)."""
+    from migrate_core import db
+    from migrate_core.exceptions import MigrationFailed
+    from migrate_core.executor import MigrationExecutor
+    from migrate_core.recorder import MigrationRecorder
+
+    config = _config(ctx)
+    url = config.resolve_database_url(database_url)
+    progress = _progress_printer()
+    with db.open_connection(url) as conn:
+        if show_plan:
+            executor = MigrationExecutor(conn, config)
+            _warn_changed(executor)
+            plan = executor.migration_plan(executor.targets_for(app, target))
+            _print_plan(plan, executor)
+            return
+        MigrationRecorder(conn).ensure_table()
+        wait_note = functools.partial(progress, _wait_progress())
+        with db.migration_lock(conn, timeout=lock_timeout, on_wait=wait_note):
+            executor = MigrationExecutor(conn, config, progress=progress)
+            executor.check_consistent_history()
+            _warn_changed(executor)
+            plan = executor.migration_plan(executor.targets_for(app, target))
+            if not plan:
+                click.echo(
+                    "No migrations to apply." if not target else "Nothing to do: already there."
+                )
+                return
+            apps = sorted({m.app for m, _ in plan})
+            verb = "unapply" if plan[0][1] else "apply"
+            count = f"{len(plan)} migration{'s' if len(plan) != 1 else ''}"
+            click.echo(f"Operations to perform: {verb} {count} ({', '.join(apps)})")
+            started = time.perf_counter()
+            try:
+                executor.migrate(plan, fake=fake)
+            except MigrationFailed:
+                click.echo(f" {click.style('FAILED', fg='red')}")
+                raise
+            if len(plan) > 1:
+                click.echo(f"Done in {time.perf_counter() - started:.2f}s.")
+
+
+def _wait_progress() -> Progress:
+    from migrate_core.executor import Progress
+
+    return Progress("wait")
+
+
+def _warn_changed(executor: Any) -> None:
+    for key in executor.changed_files():
+        f = executor.loader.files[key]
+        click.echo(
+            f"warning: {_shown(f.path)} changed since it was applied ({key[0]}.{key[1]}); "
+            "an applied migration should not be edited",
+            err=True,
+        )
+    for key in executor.unknown_applied():
+        click.echo(
+            f"warning: {key[0]}.{key[1]} is recorded as applied but has no migration file", err=True
+        )
+
+
+def _print_plan(plan: list[Any], executor: Any) -> None:
+    if not plan:
+        click.echo("No planned migration operations.")
+        return
+    click.echo("Planned operations:")
+    for migration, backwards in plan:
+        click.echo(f"{migration}")
+        ops = list(reversed(migration.operations)) if backwards else migration.operations
+        for op in ops:
+            prefix = "Undo " if backwards else ""
+            irreversible = "  (IRREVERSIBLE)" if backwards and not op.reversible else ""
+            click.echo(f"    {prefix}{op.symbol} {op.describe()}{irreversible}")
+
+
+# -- showmigrations ----------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("apps", nargs=-1)
+@_database_option
+@click.option(
+    "--plan", "show_plan", is_flag=True, help="Show every migration in the order migrate runs them."
+)
+@click.pass_context
+@handle_errors
+def showmigrations(
+    ctx: click.Context, apps: tuple[str, ...], database_url: str | None, show_plan: bool
+) -> None:
+    """List migrations and whether the database has applied them."""
+    from migrate_core import db
+    from migrate_core.executor import MigrationExecutor
+
+    config = _config(ctx)
+    url = config.resolve_database_url(database_url)
+    selected = [a.name for a in config.select_apps(list(apps))]
+    with db.open_connection(url) as conn:
+        executor = MigrationExecutor(conn, config)
+        applied = executor.applied
+        changed = set(executor.changed_files())
+        graph = executor.graph
+
+        def mark(key: tuple[str, str]) -> str:
+            return "[X]" if key in applied else "[ ]"
+
+        def note(key: tuple[str, str]) -> str:
+            return "  (file changed since it was applied)" if key in changed else ""
+
+        if show_plan:
+            for key in graph.full_plan(selected):
+                click.echo(f"{mark(key)}  {key[0]}.{key[1]}{note(key)}")
+            return
+        unknown = executor.unknown_applied()
+        for app in selected:
+            click.echo(click.style(app, bold=True))
+            keys = graph.full_plan([app])
+            own = [k for k in keys if k[0] == app]
+            if not own and not any(k[0] == app for k in unknown):
+                click.echo(" (no migrations)")
+            for key in own:
+                click.echo(f" {mark(key)} {key[1]}{note(key)}")
+            for key in unknown:
+                if key[0] == app:
+                    click.echo(f" [?] {key[1]}  (applied, but there is no such migration file)")
+
+
+# -- sqlmigrate --------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("app")
+@click.argument("name")
+@click.option("--backwards", is_flag=True, help="The SQL to unapply the migration.")
+@click.option(
+    "--dialect",
+    type=click.Choice(["sqlite", "postgresql", "mysql", "mariadb"]),
+    help="SQL dialect (default: the configured database's, else sqlite).",
+)
+@click.pass_context
+@handle_errors
+def sqlmigrate(
+    ctx: click.Context, app: str, name: str, backwards: bool, dialect: str | None
+) -> None:
+    """Print the SQL a migration runs, without connecting to a database."""
+    from migrate_core.commands.sqlmigrate import sql_for_migration
+
+    config = _config(ctx)
+    if dialect is None:
+        dialect = _configured_dialect(config) or "sqlite"
+    click.echo(sql_for_migration(config, app, name, dialect=dialect, backwards=backwards), nl=False)
+
+
+def _configured_dialect(config: Config) -> str | None:
+    url = os.environ.get("MIGRATE_CORE_DATABASE_URL") or config.database_url
+    if not url:
+        return None
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).get_backend_name()
+    except Exception:
+        return None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

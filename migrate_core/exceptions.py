@@ -1,0 +1,88 @@
+"""Errors a user can act on.
+
+Each error carries the exit code the CLI should use, so that commands stay thin:
+``2`` for usage or configuration problems (the input is wrong), ``1`` for a
+migration that failed while running, ``3`` for a question only a human can answer.
+"""
+
+from __future__ import annotations
+
+
+class MigrateCoreError(Exception):
+    """Base class; ``str(error)`` is the whole message shown to the user."""
+
+    exit_code = 2
+
+
+class ConfigError(MigrateCoreError):
+    """pyproject.toml is missing, malformed, or names something that does not exist."""
+
+
+class ModelImportError(MigrateCoreError):
+    """The models module of an app could not be imported (syntax error, missing package)."""
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+
+
+class BadMigrationError(MigrateCoreError):
+    """A migration file cannot be loaded: syntax error, no Migration class, bad attribute."""
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+
+
+class NodeNotFoundError(MigrateCoreError):
+    """A dependency or a target names a migration that does not exist."""
+
+    def __init__(self, message: str, node: tuple[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.node = node
+
+
+class CircularDependencyError(MigrateCoreError):
+    """Migrations depend on each other in a loop."""
+
+
+class AmbiguityError(MigrateCoreError):
+    """A migration prefix matches more than one migration."""
+
+
+class InconsistentHistoryError(MigrateCoreError):
+    """The history table says a migration is applied but one of its dependencies is not."""
+
+
+class IrreversibleError(MigrateCoreError):
+    """An operation that cannot be undone stands in the way of a rollback."""
+
+
+class InvalidStateError(MigrateCoreError):
+    """An operation does not fit the schema state it is applied to (hand-edited chain)."""
+
+    exit_code = 1
+
+
+class DatabaseConnectionError(MigrateCoreError):
+    """The database cannot be reached; the message carries the URL with its password masked."""
+
+
+class MigrationFailed(MigrateCoreError):
+    """A migration raised while running against the database."""
+
+    exit_code = 1
+
+
+class QuestionRequired(MigrateCoreError):
+    """makemigrations needs an answer only a human can give (``--noinput`` was used)."""
+
+    exit_code = 3
+
+
+class LockTimeout(MigrateCoreError):
+    """Another migrate run holds the migration lock for longer than we were willing to wait."""
+
+    exit_code = 1

@@ -1,0 +1,691 @@
+"""Carry schema changes out on a database, through Alembic's Operations layer.
+
+Operations say *what* changes, in terms of our state; this module says *how*,
+per dialect. Alembic knows each dialect's ALTER rules and SQLite's table
+rebuild; we hand it the table definitions our state already holds (``copy_from``),
+so nothing is ever reflected before a change. That is the difference between
+rebuilding a SQLite table in a millisecond and reflecting it first.
+
+Dialect quirks handled here rather than in the operations:
+
+* PostgreSQL enum types are created before the first column that uses them and
+  dropped after the last one goes, and altered by swapping the type.
+* MySQL creates an index of its own for a foreign key; when we drop the key we
+  drop that index too, so a rollback leaves no trace.
+* SQLite cannot alter columns or constraints: such changes rebuild the table
+  from the state (rows and indexes are kept).
+* Comments are skipped where the dialect has none (SQLite).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Iterable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Literal
+
+from migrate_core import state as st
+
+if TYPE_CHECKING:
+    from alembic.operations import BatchOperations
+    from alembic.operations import Operations
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.engine import Dialect
+
+
+class SchemaEditor:
+    """DDL for one connection (or, offline, for printing SQL of one dialect)."""
+
+    def __init__(
+        self, connection: Connection | None = None, *, dialect_name: str | None = None
+    ) -> None:
+        from alembic.operations import Operations
+        from alembic.runtime.migration import MigrationContext
+
+        self.connection = connection
+        self.buffer: io.StringIO | None = None
+        if connection is not None:
+            context = MigrationContext.configure(connection)
+        else:
+            self.buffer = io.StringIO()
+            context = MigrationContext.configure(
+                dialect_name=dialect_name,
+                opts={"as_sql": True, "output_buffer": self.buffer, "literal_binds": True},
+            )
+        self.context = context
+        self.ops: Operations = Operations(context)
+        self.dialect: Dialect = context.dialect
+        self.name: str = self.dialect.name
+        self.offline = connection is None
+        self._pg_enums: set[str] | None = None
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.name == "sqlite"
+
+    @property
+    def is_mysql(self) -> bool:
+        return self.name in ("mysql", "mariadb")
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.name == "postgresql"
+
+    @property
+    def supports_comments(self) -> bool:
+        return bool(getattr(self.dialect, "supports_comments", False))
+
+    def execute(self, sql: Any) -> None:
+        import sqlalchemy as sa
+
+        if isinstance(sql, str):
+            sql = sa.text(sql)
+        self.ops.execute(sql)
+
+    def run_sql(self, statement: str) -> None:
+        """Run one raw statement as written: no bind-parameter parsing of ``:name`` or ``%``."""
+        if self.connection is None:
+            assert self.buffer is not None
+            self.buffer.write(statement.rstrip().rstrip(";") + ";\n\n")
+            return
+        self.connection.exec_driver_sql(statement)
+
+    def comment(self, text: str) -> None:
+        """A note in ``sqlmigrate`` output (offline only)."""
+        if self.buffer is not None:
+            self.buffer.write(f"-- {text}\n\n")
+
+    def sql_output(self) -> str:
+        return self.buffer.getvalue() if self.buffer is not None else ""
+
+    def _column(self, column: st.ColumnState, *, primary_key: bool = False) -> Any:
+        col = st.to_column(column, primary_key=primary_key)
+        self._quiet_schema_type(col.type)
+        return col
+
+    @staticmethod
+    def _quiet_schema_type(type_: Any) -> None:
+        # We create and drop PostgreSQL enum types ourselves (see _ensure_enums): SQLAlchemy's
+        # own events would create a type twice when two tables share it, or drop it under
+        # another table that still uses it.
+        from sqlalchemy.sql.sqltypes import SchemaType
+
+        if isinstance(type_, SchemaType):
+            type_._create_events = False
+        impl = getattr(type_, "impl", None)
+        if isinstance(impl, SchemaType):
+            impl._create_events = False
+
+    def _table(self, table: st.TableState, state: st.ProjectState | None = None, **kw: Any) -> Any:
+        import sqlalchemy as sa
+
+        metadata = sa.MetaData()
+        sa_table = st.to_table(table, metadata, stub_references=state, **kw)
+        for col in sa_table.columns:
+            self._quiet_schema_type(col.type)
+        return sa_table
+
+    def _existing(self, column: st.ColumnState) -> dict[str, Any]:
+        """What MySQL's MODIFY COLUMN must restate and Alembic wants to know."""
+        existing: dict[str, Any] = {
+            "existing_type": column.type,
+            "existing_nullable": column.nullable,
+            "existing_server_default": column.server_default
+            if column.server_default is not None
+            else False,
+        }
+        if column.comment is not None:
+            existing["existing_comment"] = column.comment
+        if column.autoincrement and self.is_mysql:
+            existing["autoincrement"] = True
+        return existing
+
+    @contextmanager
+    def _batch(
+        self,
+        before: st.TableState,
+        state: st.ProjectState | None,
+        *,
+        recreate: Literal["auto", "always"] = "auto",
+    ) -> Iterator[BatchOperations]:
+        """Alembic batch mode on SQLite, plain operations elsewhere."""
+        copy_from = self._table(before, state)
+        with self.ops.batch_alter_table(
+            before.name, copy_from=copy_from, recreate=recreate
+        ) as batch:
+            yield batch
+
+    # -- PostgreSQL enum types ---------------------------------------------------------------------
+
+    @staticmethod
+    def _enum_of(type_: Any) -> Any:
+        from sqlalchemy import Enum
+
+        if isinstance(type_, Enum):
+            return type_
+        impl = getattr(type_, "impl", None)
+        if isinstance(impl, Enum):
+            return impl
+        return None
+
+    def _native_enums(self, columns: Iterable[st.ColumnState]) -> list[Any]:
+        if not self.is_postgres:
+            return []
+        out = []
+        for column in columns:
+            enum = self._enum_of(column.type)
+            if enum is not None and enum.native_enum and enum.name:
+                out.append(enum)
+        return out
+
+    def _existing_enums(self) -> set[str]:
+        if self._pg_enums is None:
+            self._pg_enums = set()
+            if self.connection is not None:
+                import sqlalchemy as sa
+
+                rows = self.connection.execute(
+                    sa.text(
+                        "SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+                        "WHERE t.typtype = 'e' AND n.nspname = ANY (current_schemas(false))"
+                    )
+                )
+                self._pg_enums = {r[0] for r in rows}
+        return self._pg_enums
+
+    def _ensure_enums(self, columns: Iterable[st.ColumnState]) -> None:
+        from sqlalchemy.dialects.postgresql import ENUM
+        from sqlalchemy.dialects.postgresql import CreateEnumType
+
+        for enum in self._native_enums(columns):
+            if enum.name in self._existing_enums():
+                continue
+            self.ops.execute(CreateEnumType(ENUM(*enum.enums, name=enum.name, schema=enum.schema)))
+            self._existing_enums().add(enum.name)
+
+    def _drop_unused_enums(
+        self, columns: Iterable[st.ColumnState], state_after: st.ProjectState
+    ) -> None:
+        from sqlalchemy.dialects.postgresql import ENUM
+        from sqlalchemy.dialects.postgresql import DropEnumType
+
+        gone = {e.name: e for e in self._native_enums(columns)}
+        if not gone:
+            return
+        for table in state_after.tables.values():
+            for enum in self._native_enums(table.columns):
+                gone.pop(enum.name, None)
+        for name, enum in sorted(gone.items()):
+            if name in self._existing_enums():
+                self.ops.execute(DropEnumType(ENUM(*enum.enums, name=name, schema=enum.schema)))
+                self._existing_enums().discard(name)
+
+    def _swap_enum(self, old: Any, new: Any, state_after: st.ProjectState) -> None:
+        """Change an enum type's values: rename it away, create the new one, recast every user."""
+        from sqlalchemy.dialects.postgresql import ENUM
+        from sqlalchemy.dialects.postgresql import CreateEnumType
+
+        prep = self.dialect.identifier_preparer
+        old_name = f"{old.name}__old"
+        self.execute(f"ALTER TYPE {prep.quote(old.name)} RENAME TO {prep.quote(old_name)}")
+        self.ops.execute(CreateEnumType(ENUM(*new.enums, name=new.name, schema=new.schema)))
+        for table in state_after.tables.values():
+            for column in table.columns:
+                enum = self._enum_of(column.type)
+                if enum is None or enum.name != new.name:
+                    continue
+                t, c = prep.quote(table.name), prep.quote(column.name)
+                if column.server_default is not None:
+                    self.execute(f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT")
+                self.execute(
+                    f"ALTER TABLE {t} ALTER COLUMN {c} TYPE {prep.quote(new.name)} "
+                    f"USING {c}::text::{prep.quote(new.name)}"
+                )
+                if column.server_default is not None:
+                    self.ops.alter_column(
+                        table.name, column.name, server_default=column.server_default
+                    )
+        self.execute(f"DROP TYPE {prep.quote(old_name)}")
+
+    # -- tables ------------------------------------------------------------------------------------
+
+    def create_table(
+        self, table: st.TableState, state: st.ProjectState, *, with_foreign_keys: bool = True
+    ) -> None:
+        self._ensure_enums(table.columns)
+        sa_table = self._table(table, state, with_foreign_keys=with_foreign_keys)
+        items = [*sa_table.columns, *sa_table.constraints, *sa_table.indexes]
+        comment = table.comment if self.supports_comments else None
+        self.ops.create_table(
+            table.name, *[_detach(i) for i in items], comment=comment, **table.options
+        )
+
+    def drop_table(self, table: st.TableState, state_after: st.ProjectState) -> None:
+        self.ops.drop_table(table.name)
+        self._drop_unused_enums(table.columns, state_after)
+
+    def rename_table(self, old: str, new: str, table: st.TableState) -> None:
+        self.ops.rename_table(old, new)
+        if self.is_postgres:
+            for column in table.columns:
+                if column.autoincrement and column.identity is None:
+                    self._rename_sequence(f"{old}_{column.name}_seq", f"{new}_{column.name}_seq")
+
+    def _rename_sequence(self, old: str, new: str) -> None:
+        """A serial column's sequence is named after its table and column; keep it so.
+
+        ``create_all`` of the renamed table would name it ``<table>_<column>_seq``;
+        renaming keeps the database equal to what the models would create.
+        """
+        prep = self.dialect.identifier_preparer
+        self.execute(f"ALTER SEQUENCE IF EXISTS {prep.quote(old)} RENAME TO {prep.quote(new)}")
+
+    def alter_table_comment(self, table: st.TableState, comment: str | None) -> None:
+        if not self.supports_comments:
+            return
+        if comment is None:
+            self.ops.drop_table_comment(table.name, existing_comment=table.comment)
+        else:
+            self.ops.create_table_comment(table.name, comment, existing_comment=table.comment)
+
+    # -- columns -----------------------------------------------------------------------------------
+
+    def add_column(
+        self,
+        before: st.TableState,
+        after: st.TableState,
+        column: st.ColumnState,
+        state_after: st.ProjectState,
+        *,
+        fill_value: Any = None,
+    ) -> None:
+        """Add a column; ``fill_value`` fills existing rows of a NOT NULL column without a default.
+
+        With a fill value the column is added with it as server default, which
+        fills every existing row, and the default is dropped right after.
+        """
+        import dataclasses
+
+        self._ensure_enums([column])
+        fks = [
+            fk
+            for fk in after.foreign_keys
+            if column.name in fk.columns and fk not in before.foreign_keys
+        ]
+        adding = column
+        if fill_value is not None and column.server_default is None:
+            fill = _literal(fill_value)
+            adding = dataclasses.replace(
+                column, server_default=fill, default_code=f"fill:{fill_value!r}"
+            )
+        if self.is_sqlite and (fks or (not adding.nullable and adding.server_default is None)):
+            # SQLite cannot add a REFERENCES column with a name for the constraint, nor a NOT
+            # NULL column without a default (even to an empty table): rebuild instead.
+            with self._batch(before, state_after, recreate="always") as batch:
+                batch.add_column(self._column(adding))
+                for fk in fks:
+                    _batch_add_constraint(batch, fk)
+        else:
+            self.ops.add_column(before.name, self._column(adding))
+            for fk in fks:
+                self.add_constraint(before.with_column(adding), fk, state_after)
+        if adding is not column:
+            with_fill = after.replace_column(column.name, adding)
+            self.alter_column(with_fill, adding, column, state_after)
+
+    def drop_column(
+        self, before: st.TableState, column: st.ColumnState, state_after: st.ProjectState
+    ) -> None:
+        """Drop a column and whatever index or constraint still covers it.
+
+        PostgreSQL would drop those silently and MySQL would shrink a multi-column
+        index instead, so they are dropped explicitly first, the same on every database.
+        """
+        if self.is_sqlite:
+            self._rebuild(drop_column_from(before, column.name), state_after)
+        else:
+            for index in before.indexes:
+                if column.name in index.columns:
+                    self.drop_index(before, index)
+            for constraint in before.constraints():
+                if column.name in _constraint_columns(constraint):
+                    self.drop_constraint(before, constraint, state_after)
+            self.ops.drop_column(before.name, column.name, **self._existing(column))
+        self._drop_unused_enums([column], state_after)
+
+    def alter_column(
+        self,
+        table: st.TableState,
+        old: st.ColumnState,
+        new: st.ColumnState,
+        state_after: st.ProjectState,
+        *,
+        fill_value: Any = None,
+    ) -> None:
+        import sqlalchemy as sa
+
+        changes: dict[str, Any] = {}
+        type_changed = old.type_code != new.type_code
+        old_enum, new_enum = self._enum_of(old.type), self._enum_of(new.type)
+        swap_enum = (
+            type_changed
+            and self.is_postgres
+            and old_enum is not None
+            and new_enum is not None
+            and old_enum.native_enum
+            and new_enum.native_enum
+            and old_enum.name == new_enum.name
+        )
+        if swap_enum:
+            self._swap_enum(old_enum, new_enum, state_after)
+            type_changed = False
+        if type_changed:
+            self._ensure_enums([new])
+            changes["type_"] = new.type
+            if self.is_postgres:
+                compiled = new.type.compile(dialect=self.dialect)
+                quoted = self.dialect.identifier_preparer.quote(new.name)
+                if new_enum is not None:
+                    changes["postgresql_using"] = f"{quoted}::text::{compiled}"
+                else:
+                    changes["postgresql_using"] = f"{quoted}::{compiled}"
+        if old.nullable != new.nullable:
+            changes["nullable"] = new.nullable
+        if old.default_code != new.default_code:
+            changes["server_default"] = new.server_default
+        if old.comment != new.comment and self.supports_comments:
+            changes["comment"] = new.comment
+        if old.autoincrement != new.autoincrement and self.is_mysql:
+            changes["autoincrement"] = new.autoincrement
+        if fill_value is not None and old.nullable and not new.nullable:
+            t = sa.table(table.name, sa.column(old.name))
+            self.ops.execute(
+                t.update().where(t.c[old.name].is_(None)).values({old.name: sa.literal(fill_value)})
+            )
+        if not changes:
+            if swap_enum or (type_changed is False and old.type_code != new.type_code):
+                self._drop_unused_enums([old], state_after)
+            return
+        existing = self._existing(old)
+        if self.is_sqlite:
+            with self._batch(table, state_after, recreate="always") as batch:
+                batch.alter_column(old.name, **changes, **existing)
+        else:
+            self.ops.alter_column(table.name, old.name, **changes, **existing)
+        if "type_" in changes:
+            self._drop_unused_enums([old], state_after)
+
+    def rename_column(self, table: st.TableState, old: st.ColumnState, new_name: str) -> None:
+        import sqlalchemy as sa
+
+        if (
+            self.is_sqlite
+            or self.is_postgres
+            or (self.is_mysql and self._mysql_has_rename_column())
+        ):
+            prep = self.dialect.identifier_preparer
+            self.execute(
+                sa.text(
+                    f"ALTER TABLE {prep.quote(table.name)} RENAME COLUMN "
+                    f"{prep.quote(old.name)} TO {prep.quote(new_name)}"
+                )
+            )
+            if self.is_postgres and old.autoincrement and old.identity is None:
+                self._rename_sequence(
+                    f"{table.name}_{old.name}_seq", f"{table.name}_{new_name}_seq"
+                )
+            return
+        self.ops.alter_column(table.name, old.name, new_column_name=new_name, **self._existing(old))
+
+    def _mysql_has_rename_column(self) -> bool:
+        info = getattr(self.dialect, "server_version_info", None) or ()
+        if getattr(self.dialect, "is_mariadb", False):
+            return tuple(info) >= (10, 5)
+        return tuple(info) >= (8, 0) or not info
+
+    # -- indexes and constraints -------------------------------------------------------------------
+
+    def create_index(self, table: st.TableState, index: st.IndexState) -> None:
+        import sqlalchemy as sa
+
+        columns = [
+            sa.text(e) if is_expr else e for e, is_expr in zip(index.elements, index.expressions)
+        ]
+        self.ops.create_index(
+            st._conv(index.name), table.name, columns, unique=index.unique, **index.options
+        )
+
+    def drop_index(self, table: st.TableState, index: st.IndexState) -> None:
+        self.ops.drop_index(st._conv(index.name), table_name=table.name, **index.options)
+
+    def rename_index(self, table: st.TableState, index: st.IndexState, new_name: str) -> None:
+        prep = self.dialect.identifier_preparer
+        old_q = prep.format_constraint(st._conv(index.name))
+        new_q = prep.format_constraint(st._conv(new_name))
+        if self.is_postgres:
+            self.execute(f"ALTER INDEX {old_q} RENAME TO {new_q}")
+        elif self.is_mysql:
+            self.execute(f"ALTER TABLE {prep.quote(table.name)} RENAME INDEX {old_q} TO {new_q}")
+        else:
+            import dataclasses
+
+            self.drop_index(table, index)
+            self.create_index(table, dataclasses.replace(index, name=new_name))
+
+    def add_constraint(
+        self, before: st.TableState, constraint: st.ConstraintState, state_after: st.ProjectState
+    ) -> None:
+        if self.is_sqlite:
+            with self._batch(before, state_after, recreate="always") as batch:
+                _batch_add_constraint(batch, constraint)
+            return
+        _batch_add_constraint(self.ops, constraint, table=before.name)
+
+    def drop_constraint(
+        self, before: st.TableState, constraint: st.ConstraintState, state_after: st.ProjectState
+    ) -> None:
+        if constraint.name is None and not self.is_sqlite:
+            from migrate_core.exceptions import InvalidStateError
+
+            raise InvalidStateError(
+                f"cannot drop an unnamed {constraint.kind} constraint on {before.name}: "
+                "give it a name in the migration that created it"
+            )
+        if self.is_sqlite:
+            self._rebuild(before.without_constraint(constraint.name or ""), state_after)
+            return
+        if self.is_mysql and isinstance(constraint, st.PrimaryKeyState):
+            prep = self.dialect.identifier_preparer
+            self.execute(f"ALTER TABLE {prep.quote(before.name)} DROP PRIMARY KEY")
+            return
+        self.ops.drop_constraint(st._conv(constraint.name), before.name, type_=constraint.kind)
+        if self.is_mysql and isinstance(constraint, st.ForeignKeyState):
+            self._drop_mysql_fk_index(before, constraint)
+
+    def rename_constraint(
+        self,
+        before: st.TableState,
+        constraint: st.ConstraintState,
+        new_name: str,
+        state_after: st.ProjectState,
+    ) -> None:
+        import dataclasses
+
+        prep = self.dialect.identifier_preparer
+        renamed = dataclasses.replace(constraint, name=new_name)
+        if self.is_postgres:
+            self.execute(
+                f"ALTER TABLE {prep.quote(before.name)} RENAME CONSTRAINT "
+                f"{prep.format_constraint(st._conv(constraint.name))} TO "
+                f"{prep.format_constraint(st._conv(new_name))}"
+            )
+        elif self.is_mysql:
+            if isinstance(constraint, st.PrimaryKeyState):
+                return  # MySQL calls every primary key PRIMARY
+            if isinstance(constraint, st.UniqueState):
+                self.execute(
+                    f"ALTER TABLE {prep.quote(before.name)} RENAME INDEX "
+                    f"{prep.format_constraint(st._conv(constraint.name))} TO "
+                    f"{prep.format_constraint(st._conv(new_name))}"
+                )
+                return
+            self.drop_constraint(before, constraint, state_after)
+            self.add_constraint(
+                before.without_constraint(constraint.name or ""), renamed, state_after
+            )
+        else:
+            self._rebuild(
+                before.without_constraint(constraint.name or "").with_constraint(renamed),
+                state_after,
+            )
+
+    def _rebuild(self, after: st.TableState, state_after: st.ProjectState) -> None:
+        """SQLite: recreate the table as ``after`` (a subset of its columns), keeping rows and indexes.
+
+        Alembic's batch mode copies the rows of the columns both tables have:
+        CREATE _alembic_tmp_x, INSERT ... SELECT, DROP x, RENAME, CREATE INDEX.
+        """
+        with self._batch(after, state_after, recreate="always"):
+            pass
+
+    def _drop_mysql_fk_index(self, table: st.TableState, fk: st.ForeignKeyState) -> None:
+        """MySQL made an index for the key when it was created; take it away with the key."""
+        if self.connection is None or fk.name is None or table.get_index(fk.name) is not None:
+            return
+        import sqlalchemy as sa
+
+        name = database_name(self.dialect, fk.name)
+        found = self.connection.execute(
+            sa.text(
+                "SELECT 1 FROM information_schema.statistics WHERE table_schema = DATABASE() "
+                "AND table_name = :t AND index_name = :i LIMIT 1"
+            ),
+            {"t": table.name, "i": name},
+        ).first()
+        if found:
+            prep = self.dialect.identifier_preparer
+            # Another foreign key may still need it; MySQL refuses then, and keeps it.
+            with contextlib.suppress(sa.exc.DBAPIError):
+                self.execute(f"ALTER TABLE {prep.quote(table.name)} DROP INDEX {prep.quote(name)}")
+
+
+def database_name(dialect: Any, name: str, *, index: bool = False) -> str:
+    """The name as the database stores it: over-long names are shortened like SQLAlchemy does."""
+    import hashlib
+
+    limit = (getattr(dialect, "max_index_name_length", None) if index else None) or getattr(
+        dialect, "max_identifier_length", None
+    )
+    if limit and len(name) > limit:
+        return name[0 : limit - 8] + "_" + hashlib.md5(name.encode()).hexdigest()[-4:]
+    return name
+
+
+def drop_column_from(table: st.TableState, column: str) -> st.TableState:
+    """``table`` without ``column`` and without the indexes and constraints that cover it."""
+    import dataclasses
+
+    out = table.without_column(column)
+    for index in table.indexes:
+        if column in index.columns:
+            out = out.without_index(index.name or "")
+    for constraint in table.constraints():
+        if column in _constraint_columns(constraint):
+            if isinstance(constraint, st.PrimaryKeyState):
+                out = dataclasses.replace(out, primary_key=None)
+            elif constraint.name is not None:
+                out = out.without_constraint(constraint.name)
+    return out
+
+
+def _constraint_columns(constraint: st.ConstraintState) -> tuple[str, ...]:
+    if isinstance(constraint, st.CheckState):
+        return ()
+    return constraint.columns
+
+
+def _detach(item: Any) -> Any:
+    """Alembic builds its own Table; give it fresh copies of what ours holds."""
+    import sqlalchemy as sa
+
+    if isinstance(item, sa.Column):
+        copy = item._copy()
+        SchemaEditor._quiet_schema_type(copy.type)
+        return copy
+    if isinstance(item, sa.Index):
+        exprs = [e.name if isinstance(e, sa.Column) else e for e in item.expressions]
+        return sa.Index(item.name, *exprs, unique=item.unique, **item.dialect_kwargs)
+    if isinstance(item, sa.ForeignKeyConstraint):
+        return sa.ForeignKeyConstraint(
+            list(item.column_keys),
+            [e.target_fullname for e in item.elements],
+            name=item.name,
+            ondelete=item.ondelete,
+            onupdate=item.onupdate,
+            deferrable=item.deferrable,
+            initially=item.initially,
+            match=item.match,
+        )
+    if isinstance(item, sa.PrimaryKeyConstraint):
+        return sa.PrimaryKeyConstraint(*[c.name for c in item.columns], name=st._name(item.name))
+    if isinstance(item, sa.UniqueConstraint):
+        return sa.UniqueConstraint(
+            *[c.name for c in item.columns],
+            name=item.name,
+            deferrable=item.deferrable,
+            initially=item.initially,
+        )
+    if isinstance(item, sa.CheckConstraint):
+        return sa.CheckConstraint(item.sqltext, name=item.name)
+    return item
+
+
+def _batch_add_constraint(
+    ops: Any, constraint: st.ConstraintState, *, table: str | None = None
+) -> None:
+    """Add a constraint through Operations (``table`` given) or BatchOperations."""
+    import sqlalchemy as sa
+
+    args: tuple[Any, ...] = (table,) if table is not None else ()
+    name = st._conv(constraint.name)
+    if isinstance(constraint, st.PrimaryKeyState):
+        ops.create_primary_key(name, *args, list(constraint.columns))
+    elif isinstance(constraint, st.UniqueState):
+        kw = {
+            k: v
+            for k, v in (("deferrable", constraint.deferrable), ("initially", constraint.initially))
+            if v is not None
+        }
+        ops.create_unique_constraint(name, *args, list(constraint.columns), **kw)
+    elif isinstance(constraint, st.CheckState):
+        ops.create_check_constraint(name, *args, sa.text(constraint.sqltext))
+    else:
+        ops.create_foreign_key(
+            name,
+            *args,
+            constraint.ref_table,
+            list(constraint.columns),
+            list(constraint.ref_columns),
+            ondelete=constraint.ondelete,
+            onupdate=constraint.onupdate,
+            deferrable=constraint.deferrable,
+            initially=constraint.initially,
+            match=constraint.match,
+        )
+
+
+def _literal(value: Any) -> Any:
+    """A one-off default as a server default clause."""
+    import sqlalchemy as sa
+
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return sa.true() if value else sa.false()
+    return sa.text(repr(value))

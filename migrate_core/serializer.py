@@ -1,0 +1,448 @@
+"""Render schema values (types, defaults, literals) as Python source.
+
+The rendering is used twice: the writer prints it into migration files, and the
+state compares columns by it. One function for both keeps the round trip honest:
+a type that renders the same is the same type, and what the models declare is
+exactly what a migration file re-creates when it is imported again.
+
+The output follows ``ruff format``'s layout (double quotes, magic trailing commas,
+88 columns) so that generated files pass ``ruff format --check`` unchanged.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import math
+from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+LINE_LENGTH = 88
+INDENT = "    "
+
+SA_IMPORT = "import sqlalchemy as sa"
+
+
+# -- a tiny code tree, printed by ruff's rules -------------------------------------------------
+
+
+class Code:
+    """A Python expression that can be printed flat or exploded over several lines."""
+
+    def flat(self) -> str:
+        raise NotImplementedError
+
+    def lines(self, indent: int, prefix: str, suffix: str) -> list[str]:
+        """Print at ``indent`` spaces as ``prefix + self + suffix``, exploding if too long."""
+        flat = self.flat()
+        line = " " * indent + prefix + flat + suffix
+        if len(line) <= LINE_LENGTH or not self._explodable():
+            return [line]
+        return self._exploded(indent, prefix, suffix)
+
+    def _explodable(self) -> bool:
+        return False
+
+    def _exploded(self, indent: int, prefix: str, suffix: str) -> list[str]:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.flat()
+
+
+@dataclass(frozen=True)
+class Atom(Code):
+    text: str
+
+    def flat(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Call(Code):
+    func: str | Code
+    args: tuple[Code, ...] = ()
+    kwargs: tuple[tuple[str, Code], ...] = ()
+
+    def _head(self) -> str:
+        return self.func if isinstance(self.func, str) else self.func.flat()
+
+    def flat(self) -> str:
+        parts = [a.flat() for a in self.args] + [f"{k}={v.flat()}" for k, v in self.kwargs]
+        return f"{self._head()}({', '.join(parts)})"
+
+    def _explodable(self) -> bool:
+        return bool(self.args or self.kwargs)
+
+    def _exploded(self, indent: int, prefix: str, suffix: str) -> list[str]:
+        out = [" " * indent + prefix + self._head() + "("]
+        inner = indent + 4
+        for arg in self.args:
+            out.extend(arg.lines(inner, "", ","))
+        for key, value in self.kwargs:
+            out.extend(value.lines(inner, f"{key}=", ","))
+        out.append(" " * indent + ")" + suffix)
+        return out
+
+
+@dataclass(frozen=True)
+class ListCode(Code):
+    items: tuple[Code, ...] = ()
+    brackets: str = "[]"
+
+    def flat(self) -> str:
+        inner = ", ".join(i.flat() for i in self.items)
+        if self.brackets == "()" and len(self.items) == 1:
+            inner += ","
+        return f"{self.brackets[0]}{inner}{self.brackets[1]}"
+
+    def _explodable(self) -> bool:
+        return bool(self.items)
+
+    def _exploded(self, indent: int, prefix: str, suffix: str) -> list[str]:
+        out = [" " * indent + prefix + self.brackets[0]]
+        for item in self.items:
+            out.extend(item.lines(indent + 4, "", ","))
+        out.append(" " * indent + self.brackets[1] + suffix)
+        return out
+
+
+@dataclass(frozen=True)
+class DictCode(Code):
+    items: tuple[tuple[Code, Code], ...] = ()
+
+    def flat(self) -> str:
+        return "{" + ", ".join(f"{k.flat()}: {v.flat()}" for k, v in self.items) + "}"
+
+    def _explodable(self) -> bool:
+        return bool(self.items)
+
+    def _exploded(self, indent: int, prefix: str, suffix: str) -> list[str]:
+        out = [" " * indent + prefix + "{"]
+        for key, value in self.items:
+            out.extend(value.lines(indent + 4, key.flat() + ": ", ","))
+        out.append(" " * indent + "}" + suffix)
+        return out
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """An expression together with the import lines it needs."""
+
+    code: Code
+    imports: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def text(self) -> str:
+        return self.code.flat()
+
+
+# -- literals -------------------------------------------------------------------------------------
+
+
+def string_literal(value: str) -> str:
+    """A str literal the way ruff format writes it: double quotes unless that adds escapes."""
+    quote = '"'
+    if '"' in value and "'" not in value:
+        quote = "'"
+    out = []
+    for ch in value:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == quote:
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif not ch.isprintable():
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return quote + "".join(out) + quote
+
+
+def render_value(value: Any) -> Rendered:
+    """Render a plain Python value or a SQLAlchemy type used as an argument."""
+    from sqlalchemy.sql.elements import TextClause
+    from sqlalchemy.types import TypeEngine
+
+    if value is None or isinstance(value, bool):
+        return Rendered(Atom(repr(value)))
+    if isinstance(value, enum.Enum):
+        return render_value(value.value)
+    if isinstance(value, int):
+        return Rendered(Atom(repr(value)))
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return Rendered(Atom(f'float("{value}")'))
+        return Rendered(Atom(repr(value)))
+    if isinstance(value, str):
+        return Rendered(Atom(string_literal(value)))
+    if isinstance(value, TypeEngine):
+        return render_type(value)
+    if isinstance(value, type) and issubclass(value, TypeEngine):
+        return render_type(value())
+    if isinstance(value, TextClause):
+        return Rendered(
+            Call("sa.text", (Atom(string_literal(value.text)),)), frozenset({SA_IMPORT})
+        )
+    if isinstance(value, (list, tuple)):
+        parts = [render_value(v) for v in value]
+        brackets = "()" if isinstance(value, tuple) else "[]"
+        return Rendered(
+            ListCode(tuple(p.code for p in parts), brackets), _union(p.imports for p in parts)
+        )
+    if isinstance(value, dict):
+        items = sorted(value.items(), key=lambda kv: str(kv[0]))
+        keys = [render_value(k) for k, _ in items]
+        values = [render_value(v) for _, v in items]
+        return Rendered(
+            DictCode(tuple((k.code, v.code) for k, v in zip(keys, values))),
+            _union([*(k.imports for k in keys), *(v.imports for v in values)]),
+        )
+    raise ValueError(
+        f"cannot write {value!r} ({type(value).__name__}) into a migration file; "
+        "use plain values (str, int, float, bool, None, lists) or a SQLAlchemy type"
+    )
+
+
+def _union(sets: Iterable[frozenset[str]]) -> frozenset[str]:
+    out: set[str] = set()
+    for s in sets:
+        out |= s
+    return frozenset(out)
+
+
+# -- types ----------------------------------------------------------------------------------------
+
+_MISSING = object()
+
+
+_TYPE_PATHS: dict[type, tuple[str, str | None]] = {}
+_INIT_PARAMS: dict[type, tuple[tuple[str, Any], ...]] = {}
+_OWN_INIT: dict[type, bool] = {}
+
+
+def _type_path(cls: type) -> tuple[str, str | None]:
+    """Where a type class is written from: (dotted expression, import line or None)."""
+    found = _TYPE_PATHS.get(cls)
+    if found is None:
+        found = _TYPE_PATHS[cls] = _find_type_path(cls)
+    return found
+
+
+def _find_type_path(cls: type) -> tuple[str, str | None]:
+    import sqlalchemy
+
+    module = cls.__module__
+    name = cls.__qualname__
+    if module.startswith("sqlalchemy."):
+        if getattr(sqlalchemy, name, None) is cls:
+            return f"sa.{name}", SA_IMPORT
+        if module.startswith("sqlalchemy.dialects."):
+            dialect = module.split(".")[2]
+            dialect_module = __import__(f"sqlalchemy.dialects.{dialect}", fromlist=["_"])
+            if getattr(dialect_module, name, None) is cls:
+                return f"{dialect}.{name}", f"from sqlalchemy.dialects import {dialect}"
+        return f"sa.{module[len('sqlalchemy.') :]}.{name}", SA_IMPORT
+    if module in ("__main__", "builtins") or "<locals>" in name:
+        raise ValueError(
+            f"type {name} is defined in {module}, which a migration file cannot import; "
+            "move it to a module of your project"
+        )
+    return f"{module}.{name}", f"import {module}"
+
+
+def _init_params(cls: type) -> tuple[tuple[str, Any], ...]:
+    """Keyword parameters of the type's constructor, walking up while ``**kw`` is passed on."""
+    found = _INIT_PARAMS.get(cls)
+    if found is None:
+        found = _INIT_PARAMS[cls] = _find_init_params(cls)
+    return found
+
+
+def _find_init_params(cls: type) -> tuple[tuple[str, Any], ...]:
+    from sqlalchemy.types import TypeDecorator
+    from sqlalchemy.types import TypeEngine
+
+    params: list[tuple[str, Any]] = []
+    seen: set[str] = set()
+    for klass in cls.__mro__:
+        if klass in (TypeEngine, object) or "__init__" not in klass.__dict__:
+            continue
+        if klass is TypeDecorator:
+            break
+        try:
+            signature = inspect.signature(klass.__dict__["__init__"])
+        except (TypeError, ValueError):  # pragma: no cover - C-implemented __init__
+            break
+        has_var_kw = False
+        for p in list(signature.parameters.values())[1:]:
+            if p.kind is p.VAR_KEYWORD:
+                has_var_kw = True
+            elif p.kind is p.VAR_POSITIONAL:
+                continue
+            elif p.name not in seen:
+                seen.add(p.name)
+                default = _MISSING if p.default is p.empty else p.default
+                params.append((p.name, default))
+        if not has_var_kw:
+            break
+    return tuple(params)
+
+
+def _same_default(value: Any, default: Any) -> bool:
+    from sqlalchemy.types import TypeEngine
+
+    if default is _MISSING:
+        return False
+    if isinstance(value, TypeEngine) or isinstance(default, TypeEngine):
+        if isinstance(default, type):
+            default = default()
+        if isinstance(value, type):
+            value = value()
+        if not (isinstance(value, TypeEngine) and isinstance(default, TypeEngine)):
+            return False
+        return render_type(value).text == render_type(default).text
+    try:
+        return bool(value == default) and type(value) is type(default)
+    except Exception:  # pragma: no cover - exotic __eq__
+        return False
+
+
+def render_type(type_: Any) -> Rendered:
+    """``sa.String(length=50)``, ``postgresql.JSONB()``, ``shop.types.Money()``."""
+    from sqlalchemy import types as sqltypes
+    from sqlalchemy.types import TypeEngine
+
+    if isinstance(type_, type):
+        type_ = type_()
+    if not isinstance(type_, TypeEngine):
+        raise ValueError(f"{type_!r} is not a SQLAlchemy type")
+    path, imp = _type_path(type(type_))
+    imports = {imp} if imp else set()
+    args: list[Code] = []
+    kwargs: list[tuple[str, Code]] = []
+
+    def add_kw(name: str, value: Any) -> None:
+        rendered = render_value(value)
+        imports.update(rendered.imports)
+        kwargs.append((name, rendered.code))
+
+    if isinstance(type_, sqltypes.Enum):
+        args = [Atom(string_literal(v)) for v in type_.enums]
+        if type_.name is not None:
+            add_kw("name", type_.name)
+        if type_.schema is not None:
+            add_kw("schema", type_.schema)
+        if not type_.native_enum:
+            add_kw("native_enum", False)
+            longest = max((len(v) for v in type_.enums), default=0)
+            if type_.length != longest:
+                add_kw("length", type_.length)
+        if type_.create_constraint:
+            add_kw("create_constraint", True)
+        if getattr(type_, "create_type", True) is False:
+            add_kw("create_type", False)
+    elif isinstance(type_, sqltypes.TypeDecorator) and not _decorator_has_own_init(type(type_)):
+        # A decorator without its own __init__ passes its arguments on to ``impl``.
+        impl_default = type(type_).impl
+        impl_default = impl_default() if isinstance(impl_default, type) else impl_default
+        impl_now = render_type(type_.impl)
+        if impl_now.text != render_type(impl_default).text:
+            impl_code = impl_now.code
+            assert isinstance(impl_code, Call)
+            kwargs.extend(impl_code.kwargs)
+            args.extend(impl_code.args)
+            imports.update(impl_now.imports)
+    else:
+        for name, default in _init_params(type(type_)):
+            if name.startswith("_"):
+                continue
+            value = getattr(type_, name, _MISSING)
+            if value is _MISSING or (callable(value) and not isinstance(value, (TypeEngine, type))):
+                continue
+            if _same_default(value, default):
+                continue
+            if default is _MISSING and value is None:
+                continue
+            add_kw(name, value)
+    code: Code = Call(path, tuple(args), tuple(kwargs))
+    for dialect_name, variant in sorted(getattr(type_, "_variant_mapping", {}).items()):
+        rendered = render_type(variant)
+        imports.update(rendered.imports)
+        code = Call(
+            Atom(f"{code.flat()}.with_variant"), (rendered.code, Atom(string_literal(dialect_name)))
+        )
+    return Rendered(code, frozenset(imports))
+
+
+def _decorator_has_own_init(cls: type) -> bool:
+    """Whether a TypeDecorator subclass defines ``__init__`` itself (else ``impl`` gets the args)."""
+    from sqlalchemy.types import TypeDecorator
+
+    found = _OWN_INIT.get(cls)
+    if found is None:
+        found = False
+        for klass in cls.__mro__:
+            if klass is TypeDecorator:
+                break
+            if "__init__" in klass.__dict__:
+                found = True
+                break
+        _OWN_INIT[cls] = found
+    return found
+
+
+# -- server defaults ---------------------------------------------------------------------------
+
+
+def render_server_default(arg: Any) -> Rendered:
+    """A server default: ``"abc"`` (a literal), ``sa.text("0")``, ``sa.func.now()``, ``sa.true()``."""
+    from sqlalchemy.sql import elements
+    from sqlalchemy.sql import functions
+
+    if isinstance(arg, str):
+        return Rendered(Atom(string_literal(arg)))
+    if isinstance(arg, elements.TextClause):
+        return Rendered(Call("sa.text", (Atom(string_literal(arg.text)),)), frozenset({SA_IMPORT}))
+    if isinstance(arg, elements.True_):
+        return Rendered(Call("sa.true"), frozenset({SA_IMPORT}))
+    if isinstance(arg, elements.False_):
+        return Rendered(Call("sa.false"), frozenset({SA_IMPORT}))
+    if (
+        isinstance(arg, functions.FunctionElement)
+        and not list(arg.clauses)
+        and _plain_function(arg)
+    ):
+        return Rendered(Call(f"sa.func.{arg.name}"), frozenset({SA_IMPORT}))
+    if isinstance(arg, elements.ClauseElement):
+        text = str(arg.compile(compile_kwargs={"literal_binds": True}))
+        return Rendered(Call("sa.text", (Atom(string_literal(text)),)), frozenset({SA_IMPORT}))
+    raise ValueError(f"cannot write server default {arg!r} into a migration file")
+
+
+def _plain_function(fn: Any) -> bool:
+    return bool(getattr(fn, "name", None)) and not getattr(fn, "packagenames", ())
+
+
+def kwargs_code(
+    pairs: Sequence[tuple[str, Any]],
+) -> tuple[tuple[tuple[str, Code], ...], frozenset[str]]:
+    """Render keyword arguments, skipping ``None`` values."""
+    out: list[tuple[str, Code]] = []
+    imports: set[str] = set()
+    for key, value in pairs:
+        if value is None:
+            continue
+        rendered = value if isinstance(value, Rendered) else render_value(value)
+        out.append((key, rendered.code))
+        imports |= rendered.imports
+    return tuple(out), frozenset(imports)
