@@ -11,12 +11,9 @@ a stale entry can never be used. Location: ``$MIGRATE_CORE_CACHE_DIR``, else
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-import pickle
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +50,8 @@ def project_file(project_root: Path, name: str) -> Path:
 def load(project_root: Path, name: str) -> dict[str, Any] | None:
     if not enabled():
         return None
+    import pickle
+
     path = project_file(project_root, name)
     try:
         with path.open("rb") as f:
@@ -68,6 +67,10 @@ def load(project_root: Path, name: str) -> dict[str, Any] | None:
 def store(project_root: Path, name: str, data: dict[str, Any]) -> None:
     if not enabled():
         return
+    import contextlib
+    import pickle
+    import tempfile
+
     path = project_file(project_root, name)
     data = {**data, "fingerprint": _fingerprint()}
     tmp = None

@@ -428,5 +428,180 @@ def _configured_dialect(config: Config) -> str | None:
         return None
 
 
+# -- install-hook ------------------------------------------------------------------------------------
+
+HOOK_MARKER = "# Installed by migrate-core install-hook"
+
+
+def hook_script(python: str, *, stage: bool) -> str:
+    """A plain git pre-commit hook that runs migrate-core with this very interpreter."""
+    import shlex
+
+    extra = " --stage" if stage else ""
+    return (
+        "#!/bin/sh\n"
+        f"{HOOK_MARKER}: writes the migrations for staged model changes.\n"
+        "# Remove this file to uninstall; `migrate-core install-hook --force` rewrites it.\n"
+        f"exec {shlex.quote(python)} -m migrate_core.hook makemigrations{extra}\n"
+    )
+
+
+@main.command("install-hook")
+@click.option(
+    "--stage", is_flag=True, help="Stage the migrations the hook writes and let the commit go on."
+)
+@click.option("--force", is_flag=True, help="Replace an existing pre-commit hook.")
+@handle_errors
+def install_hook(stage: bool, force: bool) -> None:
+    """Install migrate-core as this repository's plain git pre-commit hook."""
+    from migrate_core import git
+    from migrate_core.exceptions import ConfigError
+
+    repo = git.repo_root(Path.cwd())
+    if repo is None:
+        raise ConfigError(f"{Path.cwd()} is not inside a git repository")
+    target = git.hooks_path(repo) / "pre-commit"
+    if target.exists() and not force and HOOK_MARKER not in target.read_text(errors="replace"):
+        raise ConfigError(
+            f"{target} exists and is not ours; pass --force to replace it "
+            "(or call `python -m migrate_core.hook makemigrations` from it)"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(hook_script(sys.executable, stage=stage), encoding="utf-8")
+    target.chmod(0o755)
+    click.echo(f"Installed {target}")
+
+
+# -- check-migrations --------------------------------------------------------------------------------
+
+
+def _check_options(fn: F) -> F:
+    options = [
+        click.option(
+            "--database-url",
+            help="Server for the scratch databases (default: a temporary SQLite file).",
+        ),
+        click.option(
+            "--base-ref",
+            help="Base branch to compare with (default: GITHUB_BASE_REF in GitHub Actions).",
+        ),
+        click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(["text", "json", "github"]),
+            default="text",
+            show_default=True,
+        ),
+        click.option("--app", "apps", multiple=True, help="Check only this app (repeatable)."),
+        click.option(
+            "--skip",
+            multiple=True,
+            type=click.Choice(["graph", "missing", "git", "reversibility", "drift", "destructive"]),
+            help="Skip a check (repeatable).",
+        ),
+        click.option(
+            "--no-database", is_flag=True, help="Skip the checks that need a scratch database."
+        ),
+        click.option(
+            "--allow-irreversible",
+            multiple=True,
+            metavar="APP.NAME",
+            help="Accept a known irreversible migration.",
+        ),
+        click.option("--strict", is_flag=True, help="Warnings fail the run too."),
+        click.option(
+            "--json-report",
+            type=click.Path(dir_okay=False),
+            help="Also write the JSON report to this file.",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _run_check(
+    config_path: str | None,
+    database_url: str | None,
+    base_ref: str | None,
+    output_format: str,
+    apps: tuple[str, ...],
+    skip: tuple[str, ...],
+    no_database: bool,
+    allow_irreversible: tuple[str, ...],
+    strict: bool,
+    json_report: str | None,
+) -> None:
+    import signal
+
+    from migrate_core import report as rp
+    from migrate_core.commands.check import CheckOptions
+    from migrate_core.commands.check import run_checks
+    from migrate_core.config import load_config
+
+    def _terminate(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt  # so that the scratch databases are dropped on the way out
+
+    signal.signal(signal.SIGTERM, _terminate)
+    config = load_config(config_path)
+    progress = None
+    if output_format == "text" and sys.stderr.isatty():
+
+        def progress(message: str) -> None:
+            click.echo(f"\r\033[K{message}", nl=False, err=True)
+
+    options = CheckOptions(
+        database_url=database_url,
+        base_ref=base_ref,
+        apps=list(apps),
+        skip=set(skip),
+        allow_irreversible=set(allow_irreversible),
+        no_database=no_database,
+        progress=progress,
+    )
+    result = run_checks(config, options)
+    if progress is not None:
+        click.echo("\r\033[K", nl=False, err=True)
+    if output_format == "json":
+        click.echo(rp.render_json(result), nl=False)
+    elif output_format == "github":
+        click.echo(rp.render_github(result), nl=False)
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary:
+            with open(summary, "a", encoding="utf-8") as f:
+                f.write(rp.render_summary(result))
+    else:
+        click.echo(rp.render_text(result, colour=sys.stdout.isatty()), nl=False)
+    if json_report:
+        Path(json_report).write_text(rp.render_json(result), encoding="utf-8")
+    if result.errors or (strict and result.warnings):
+        sys.exit(1)
+
+
+@main.command("check")
+@_check_options
+@click.pass_context
+@handle_errors
+def check(ctx: click.Context, **kwargs: Any) -> None:
+    """Verify the whole migration chain (the same as check-migrations)."""
+    _run_check(ctx.find_root().obj.get("config_path"), **kwargs)
+
+
+@click.command("check-migrations", context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config", "config_path", type=click.Path(dir_okay=True), help="pyproject.toml to use."
+)
+@_check_options
+@click.version_option(__version__, prog_name="check-migrations")
+@handle_errors
+def check_migrations_main(config_path: str | None, **kwargs: Any) -> None:
+    """Prove the migration chain: graph, missing migrations, git, reversibility, drift, data loss.
+
+    Exit 0 when nothing is wrong, 1 when a check found an error, 2 on a usage
+    or configuration error.
+    """
+    _run_check(config_path, **kwargs)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -75,6 +75,15 @@ class MigrationFailed(MigrateCoreError):
 
     exit_code = 1
 
+    def __init__(
+        self, message: str, *, op_index: int | None = None, operation: str = "", error: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.op_index = op_index
+        #: The failing operation as written (shortened) and the database's own message.
+        self.operation = operation
+        self.error = error
+
 
 class QuestionRequired(MigrateCoreError):
     """makemigrations needs an answer only a human can give (``--noinput`` was used)."""

@@ -66,19 +66,20 @@ class MigrationExecutor:
         config: Config,
         *,
         progress: Callable[[Progress], None] | None = None,
+        loader: MigrationLoader | None = None,
     ) -> None:
         self.connection = connection
         self.config = config
         self.progress = progress or (lambda p: None)
         self.recorder = MigrationRecorder(connection)
-        self.reload()
+        self.reload(loader)
 
-    def reload(self) -> None:
+    def reload(self, loader: MigrationLoader | None = None) -> None:
         """Re-read the history table and rebuild the graph around what is applied."""
         self.applied: dict[Key, AppliedMigration] = self.recorder.applied()
         if self.connection.in_transaction():
             self.connection.commit()
-        self.loader = MigrationLoader(self.config, applied=self.applied)
+        self.loader = loader or MigrationLoader(self.config, applied=self.applied)
         self._mark_replacements()
 
     def _mark_replacements(self) -> None:
@@ -216,7 +217,7 @@ class MigrationExecutor:
         for index, (migration, _) in enumerate(plan, 1):
             if backwards:
                 before = states[migration.key]
-                done = self._run_one(
+                done = self.run_migration(
                     migration, before, backwards=True, fake=fake, index=index, total=total
                 )
                 if done:
@@ -226,7 +227,7 @@ class MigrationExecutor:
             else:
                 before = state
                 state = migration.mutate_state(state)
-                done = self._run_one(
+                done = self.run_migration(
                     migration, before, backwards=False, fake=fake, index=index, total=total
                 )
                 if done:
@@ -261,16 +262,21 @@ class MigrationExecutor:
             states.append(state)
         return states
 
-    def _run_one(
+    def run_migration(
         self,
         migration: Migration,
         before: ProjectState,
         *,
         backwards: bool,
-        fake: bool,
-        index: int,
-        total: int,
+        fake: bool = False,
+        index: int = 1,
+        total: int = 1,
     ) -> bool:
+        """Apply (or unapply) one migration whose preceding state is ``before``.
+
+        Returns False when another process had already done it (we re-read the
+        history inside the lock). Raises MigrationFailed with the whole story.
+        """
         conn = self.connection
         self.progress(Progress("start", migration, backwards, fake, index=index, total=total))
         started = time.perf_counter()
@@ -383,7 +389,6 @@ class MigrationExecutor:
         lines.append(f"  {db.describe_db_error(exc)}")
         current = self._latest_applied(migration.app, exclude=None if backwards else migration.key)
         at = f"{migration.app}.{current}" if current else f"{migration.app} zero"
-        verb = "Unapplying" if backwards else "Applying"
         if transactional:
             lines.append(
                 f"Nothing of {migration.name} was kept (rolled back); the database is at {at}."
@@ -397,10 +402,13 @@ class MigrationExecutor:
             )
         else:
             lines.append(f"No operation of {migration.name} ran; the database is at {at}.")
-        failure = MigrationFailed("\n".join(lines))
-        failure.migration = migration  # type: ignore[attr-defined]
-        failure.verb = verb  # type: ignore[attr-defined]
-        return failure
+        in_range = 0 <= failed < len(ops)
+        return MigrationFailed(
+            "\n".join(lines),
+            op_index=failed if in_range else None,
+            operation=_short(ops[failed]) if in_range else "",
+            error=db.describe_db_error(exc),
+        )
 
     def _latest_applied(self, app: str, exclude: Key | None) -> str | None:
         names = sorted(n for a, n in self.applied if a == app and (a, n) != exclude)

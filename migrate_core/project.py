@@ -82,7 +82,8 @@ def metadata_of(obj: Any, spec: str) -> sa.MetaData:
     )
 
 
-def import_metadata(app: AppConfig, root: Path) -> sa.MetaData:
+def import_models(app: AppConfig, root: Path) -> Any:
+    """The object ``models`` names (a MetaData, a DeclarativeBase subclass or a registry)."""
     add_to_path(root)
     module_name = app.models_module
     try:
@@ -107,10 +108,40 @@ def import_metadata(app: AppConfig, root: Path) -> sa.MetaData:
             raise ConfigError(
                 f'models = "{app.models}": {module_name} has no attribute {attr}'
             ) from None
-    return metadata_of(obj, app.models)
+    return obj
 
 
-def model_state(config: Config, apps: list[AppConfig] | None = None) -> ProjectState:
+def import_metadata(app: AppConfig, root: Path) -> sa.MetaData:
+    return metadata_of(import_models(app, root), app.models)
+
+
+def mapped_classes(
+    config: Config, root: Path | None = None
+) -> dict[str, tuple[str, dict[str, str]]]:
+    """``{class name: (table name, {attribute: column name})}`` of the ORM-mapped models.
+
+    Rename hints from a diff name classes and attributes; the questioner wants
+    tables and columns. Core ``Table`` objects have no classes and give no hints.
+    """
+    out: dict[str, tuple[str, dict[str, str]]] = {}
+    for app in config.apps.values():
+        obj = import_models(app, root or config.root)
+        registry = getattr(obj, "registry", obj)
+        for mapper in getattr(registry, "mappers", ()):
+            table: Any = getattr(mapper, "local_table", None)
+            if table is None or not hasattr(table, "name"):
+                continue
+            columns = {}
+            for prop in mapper.column_attrs:
+                if len(prop.columns) == 1 and getattr(prop.columns[0], "table", None) is table:
+                    columns[prop.key] = prop.columns[0].name
+            out[mapper.class_.__name__] = (table.name, columns)
+    return out
+
+
+def model_state(
+    config: Config, apps: list[AppConfig] | None = None, *, root: Path | None = None
+) -> ProjectState:
     """The state the models declare, for ``apps`` (all by default).
 
     Unnamed constraints get default names first (see ``assign_default_names``),
@@ -124,7 +155,7 @@ def model_state(config: Config, apps: list[AppConfig] | None = None) -> ProjectS
     by_metadata: dict[int, list[AppConfig]] = {}
     metadatas: dict[int, sa.MetaData] = {}
     for app in config.apps.values():
-        metadata = import_metadata(app, config.root)
+        metadata = import_metadata(app, root or config.root)
         metadatas[id(metadata)] = metadata
         by_metadata.setdefault(id(metadata), []).append(app)
     result = st.ProjectState()
@@ -154,13 +185,13 @@ def model_state(config: Config, apps: list[AppConfig] | None = None) -> ProjectS
     return result
 
 
-def all_metadata(config: Config) -> list[sa.MetaData]:
+def all_metadata(config: Config, *, root: Path | None = None) -> list[sa.MetaData]:
     """Each distinct MetaData of the configured apps (with default names assigned)."""
     from migrate_core import state as st
 
     seen: dict[int, sa.MetaData] = {}
     for app in config.apps.values():
-        metadata = import_metadata(app, config.root)
+        metadata = import_metadata(app, root or config.root)
         st.assign_default_names(metadata)
         seen[id(metadata)] = metadata
     return list(seen.values())

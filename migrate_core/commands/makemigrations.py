@@ -84,8 +84,13 @@ def make_migrations(
     name: str | None = None,
     empty: bool = False,
     now: dt.datetime | None = None,
+    models_root: Path | None = None,
 ) -> MakeResult:
-    """Plan the new migration files (nothing is written; see :func:`write`)."""
+    """Plan the new migration files (nothing is written; see :func:`write`).
+
+    ``models_root`` imports the models from another copy of the project (the
+    commit hook's copy of the staged files); migrations always come from disk.
+    """
     from migrate_core import project
 
     loader = MigrationLoader(config)
@@ -107,7 +112,7 @@ def make_migrations(
                 _new(config, loader, app.name, [], list(leaves), mig_name, now, initial=not leaves)
             )
         return result
-    to_state = project.model_state(config)
+    to_state = project.model_state(config, root=models_root)
     planned = detect_changes(
         from_state, to_state, questioner, apps=[a.name for a in selected], graph=loader.graph
     )
@@ -279,7 +284,9 @@ def merge_migrations(
     return result
 
 
-def pending_changes(config: Config, app_names: list[str] | None) -> tuple[list[NewMigration], Any]:
+def pending_changes(
+    config: Config, app_names: list[str] | None, *, models_root: Path | None = None
+) -> tuple[list[NewMigration], Any]:
     """What makemigrations would write, asking nothing (renames unconfirmed): for checks."""
     from migrate_core.questioner import NonInteractiveQuestioner
 
@@ -288,5 +295,5 @@ def pending_changes(config: Config, app_names: list[str] | None) -> tuple[list[N
             return None
 
     q = _Silent()
-    result = make_migrations(config, app_names, q)
+    result = make_migrations(config, app_names, q, models_root=models_root)
     return result.migrations, result.declined_renames

@@ -1,0 +1,187 @@
+"""Check 4: the chain applies from nothing, and every migration reverses cleanly.
+
+On a scratch database, for each migration in plan order: reflect the tables it
+touches, apply it, reflect, unapply it, reflect and compare with before (must
+be equal), apply it again and compare with after. Only the touched tables are
+reflected, so the cost grows with the chain, not with chain x tables. Raw SQL
+and Python code touch what they like; around those, every table is reflected.
+
+A migration that does not reverse cleanly leaves the scratch database in a
+state no migration expects. Rather than stop there (and hide every later
+problem), the scratch database is emptied and the chain replayed forwards up
+to that point, and the check goes on.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from typing import Any
+
+from migrate_core.checks import ERROR
+from migrate_core.checks import CheckContext
+from migrate_core.checks import CheckResult
+from migrate_core.checks import Finding
+from migrate_core.exceptions import MigrationFailed
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from migrate_core.executor import MigrationExecutor
+    from migrate_core.graph import Key
+    from migrate_core.migration import Migration
+    from migrate_core.state import ProjectState
+
+HISTORY = ("migrate_core_migrations",)
+
+
+def touched_tables(migration: Migration) -> set[str] | None:
+    """Tables the migration changes; None when it runs code that may touch any table."""
+    tables: set[str] = set()
+    for op in migration.operations:
+        names = op.tables()
+        if names is None:
+            return None
+        tables |= names
+    return tables
+
+
+def blame_index(migration: Migration) -> int | None:
+    """The operation to point at when the migration as a whole misbehaves.
+
+    Operations that only describe schema changes reverse by construction; raw
+    SQL and code are what can forget something. With one such operation (or one
+    operation at all) that is the line to show; otherwise the class.
+    """
+    ops = migration.operations
+    if len(ops) == 1:
+        return 0
+    code = [i for i, op in enumerate(ops) if op.tables() is None or not op.reduces_to_sql]
+    return code[0] if len(code) == 1 else None
+
+
+class ChainRunner:
+    """Apply, unapply and replay migrations on the scratch database."""
+
+    def __init__(self, context: CheckContext, conn: Connection, executor: MigrationExecutor) -> None:
+        self.context = context
+        self.conn = conn
+        self.executor = executor
+
+    def reflect(self, tables: set[str] | None) -> Any:
+        from migrate_core.introspection import reflect_schema
+
+        snapshot = reflect_schema(self.conn, tables, exclude=HISTORY)
+        if self.conn.in_transaction():
+            self.conn.commit()
+        return snapshot
+
+    def rebuild(self, plan: list[Key], upto: int) -> ProjectState:
+        """Empty the scratch database and apply ``plan[:upto]`` forwards; the state after them."""
+        from migrate_core.recorder import MigrationRecorder
+        from migrate_core.scratch import empty_database
+        from migrate_core.state import ProjectState
+
+        if self.conn.in_transaction():
+            self.conn.rollback()
+        empty_database(self.conn.engine)
+        MigrationRecorder(self.conn).ensure_table()
+        self.executor.applied.clear()
+        state = ProjectState()
+        for key in plan[:upto]:
+            migration = self.context.loader.migration(key)
+            self.executor.run_migration(migration, state, backwards=False)
+            state = migration.mutate_state(state)
+        return state
+
+
+def run(context: CheckContext) -> CheckResult:
+    from migrate_core import db
+    from migrate_core.executor import MigrationExecutor
+    from migrate_core.introspection import diff_schemas
+    from migrate_core.recorder import MigrationRecorder
+    from migrate_core.state import ProjectState
+
+    result = CheckResult("reversibility")
+    assert context.chain_database_url is not None
+    loader = context.loader
+    plan = loader.graph.full_plan()
+    total = len(plan)
+    with db.open_connection(context.chain_database_url) as conn:
+        MigrationRecorder(conn).ensure_table()
+        runner = ChainRunner(context, conn, MigrationExecutor(conn, context.config, loader=loader))
+        executor = runner.executor
+        state: ProjectState = ProjectState()
+        for i, key in enumerate(plan, 1):
+            migration = loader.migration(key)
+            if context.progress is not None:
+                context.progress(f"reversibility: migration {i} of {total}, {key[0]}.{key[1]}")
+            touched = touched_tables(migration)
+            in_scope = context.in_scope(key)
+            after_state = migration.mutate_state(state)
+            before = runner.reflect(touched)
+            try:
+                executor.run_migration(migration, state, backwards=False)
+            except MigrationFailed as exc:
+                result.findings.append(_failed(context, key, "does not apply", exc))
+                result.summary = f"stopped at {key[0]}.{key[1]}"
+                context.chain_ok = False
+                return result
+            if not migration.reversible:
+                label = f"{key[0]}.{key[1]}"
+                if in_scope and label not in context.allow_irreversible:
+                    index = next(n for n, op in enumerate(migration.operations) if not op.reversible)
+                    op = migration.operations[index]
+                    result.findings.append(
+                        context.migration_finding(
+                            "reversibility",
+                            ERROR,
+                            key,
+                            f"{op.describe()} cannot be reversed, so {key[1]} cannot be rolled back; "
+                            f"give it a reverse, or accept it with --allow-irreversible {label} "
+                            "(or allow-irreversible in [tool.migrate-core])",
+                            op_index=index,
+                        )
+                    )
+                state = after_state
+                continue
+            after = runner.reflect(touched)
+            problems: list[Finding] = []
+            try:
+                executor.run_migration(migration, state, backwards=True)
+                undone = runner.reflect(touched)
+                for diff in diff_schemas(before, undone):
+                    problems.append(_blame(context, key, migration, f"after unapply, {diff.message}"))
+                if not problems:
+                    executor.run_migration(migration, state, backwards=False)
+                    redone = runner.reflect(touched)
+                    for diff in diff_schemas(after, redone):
+                        problems.append(_blame(context, key, migration, f"after unapply and apply again, {diff.message}"))
+            except MigrationFailed as exc:
+                problems.append(_failed(context, key, "does not unapply and apply again cleanly", exc))
+            if problems:
+                if in_scope:
+                    result.findings.extend(problems)
+                try:
+                    state = runner.rebuild(plan, i)
+                except MigrationFailed as exc:
+                    result.findings.append(_failed(context, key, "does not apply on a rebuilt chain", exc))
+                    result.summary = f"stopped at {key[0]}.{key[1]}"
+                    context.chain_ok = False
+                    return result
+                continue
+            state = after_state
+    context.chain_ok = True
+    if not result.findings:
+        result.summary = f"{total} migration{'s' if total != 1 else ''} applied, reversed and applied again"
+    return result
+
+
+def _blame(context: CheckContext, key: Key, migration: Migration, message: str) -> Finding:
+    return context.migration_finding("reversibility", ERROR, key, message, op_index=blame_index(migration))
+
+
+def _failed(context: CheckContext, key: Key, what: str, exc: MigrationFailed) -> Finding:
+    detail = f"{exc.operation}: {exc.error}" if exc.operation else (exc.error or str(exc).splitlines()[0])
+    return context.migration_finding(
+        "reversibility", ERROR, key, f"{key[1]} {what}: {detail}", op_index=exc.op_index
+    )

@@ -1,0 +1,242 @@
+"""check-migrations: run every check and collect the results.
+
+The scratch databases live exactly as long as the checks that need them: they
+are created here and dropped on the way out, after a failure or Ctrl-C too.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from migrate_core.checks import CHECKS
+from migrate_core.checks import DATABASE_CHECKS
+from migrate_core.checks import ERROR
+from migrate_core.checks import WARNING
+from migrate_core.checks import CheckContext
+from migrate_core.checks import CheckResult
+from migrate_core.checks import Finding
+from migrate_core.exceptions import BadMigrationError
+from migrate_core.exceptions import CircularDependencyError
+from migrate_core.exceptions import ConfigError
+from migrate_core.exceptions import NodeNotFoundError
+
+if TYPE_CHECKING:
+    from migrate_core.config import Config
+    from migrate_core.graph import Key
+    from migrate_core.graph import MigrationGraph
+
+
+@dataclass
+class CheckOptions:
+    database_url: str | None = None
+    base_ref: str | None = None
+    apps: list[str] = field(default_factory=list)
+    skip: set[str] = field(default_factory=set)
+    allow_irreversible: set[str] = field(default_factory=set)
+    no_database: bool = False
+    progress: Callable[[str], None] | None = None
+
+
+@dataclass
+class CheckReport:
+    results: list[CheckResult]
+    project_root: Path
+    repo_root: Path | None
+    dialect: str
+    migrations: int
+    duration: float
+    base_ref: str | None = None
+    new_migrations: set[Key] = field(default_factory=set)
+    graph: MigrationGraph | None = None
+    apps: list[str] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for r in self.results for f in r.findings]
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity == WARNING)
+
+
+def _dialect_of(url: str | None) -> str:
+    if not url or url.startswith("sqlite"):
+        return "sqlite"
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).get_backend_name()
+
+
+def run_checks(config: Config, options: CheckOptions) -> CheckReport:
+    from migrate_core import git
+    from migrate_core.loader import MigrationLoader
+
+    started = time.perf_counter()
+    unknown = options.skip - set(CHECKS)
+    if unknown:
+        raise ConfigError(
+            f"--skip {', '.join(sorted(unknown))}: unknown check (checks: {', '.join(CHECKS)})"
+        )
+    apps = [a.name for a in config.select_apps(options.apps)]
+    skip = set(options.skip)
+    if options.no_database:
+        skip |= set(DATABASE_CHECKS)
+    dialect = _dialect_of(options.database_url)
+    repo_root = git.repo_root(config.root)
+    report = CheckReport([], config.root, repo_root, dialect, 0, 0.0, apps=apps)
+
+    def say(message: str) -> None:
+        if options.progress is not None:
+            options.progress(message)
+
+    try:
+        say("graph: loading migrations")
+        loader = MigrationLoader(config)
+    except (NodeNotFoundError, CircularDependencyError, BadMigrationError) as exc:
+        result = CheckResult("graph", findings=[_loader_finding(exc)])
+        report.results.append(result)
+        for name in CHECKS:
+            if name != "graph":
+                report.results.append(
+                    CheckResult(name, summary="skipped: the migrations do not load", skipped=True)
+                )
+        report.duration = time.perf_counter() - started
+        return report
+    report.graph = loader.graph
+    report.migrations = len(loader.graph)
+    allow = set(options.allow_irreversible) | set(config.allow_irreversible)
+    context = CheckContext(
+        config,
+        loader,
+        apps,
+        repo_root=repo_root,
+        allow_irreversible=allow,
+        progress=options.progress,
+    )
+    _resolve_base(context, options, repo_root)
+    report.base_ref = context.base_ref
+    report.new_migrations = set(context.new_migrations or ())
+
+    from migrate_core.checks import chain
+    from migrate_core.checks import destructive
+    from migrate_core.checks import drift
+    from migrate_core.checks import git_integrity
+    from migrate_core.checks import graph as graph_check
+    from migrate_core.checks import missing
+
+    def timed(name: str, fn: Callable[[], CheckResult]) -> None:
+        if name in skip:
+            report.results.append(CheckResult(name, summary="skipped", skipped=True))
+            return
+        say(f"{CHECKS[name]}: running")
+        t = time.perf_counter()
+        result = fn()
+        result.duration = time.perf_counter() - t
+        report.results.append(result)
+
+    timed("graph", lambda: graph_check.run(context))
+    timed("missing", lambda: missing.run(context))
+    timed("git", lambda: git_integrity.run(context))
+    needs_db = not ({"reversibility", "drift"} <= skip)
+    with ExitStack() as stack:
+        if needs_db:
+            from migrate_core.scratch import scratch_database
+
+            say("creating scratch databases")
+            context.chain_database_url = stack.enter_context(
+                scratch_database(options.database_url, label="chain")
+            )
+            if "reversibility" in skip:
+                timed("reversibility", lambda: CheckResult("reversibility"))
+                _plain_chain(context)
+            else:
+                timed("reversibility", lambda: chain.run(context))
+            if "drift" not in skip:
+                expected_url = stack.enter_context(
+                    scratch_database(options.database_url, label="models")
+                )
+                timed("drift", lambda: drift.run(context, expected_url))
+            else:
+                timed("drift", lambda: CheckResult("drift"))
+        else:
+            timed("reversibility", lambda: CheckResult("reversibility"))
+            timed("drift", lambda: CheckResult("drift"))
+    timed("destructive", lambda: destructive.run(context))
+    order = list(CHECKS)
+    report.results.sort(key=lambda r: order.index(r.name))
+    report.duration = time.perf_counter() - started
+    return report
+
+
+def _loader_finding(exc: Exception) -> Finding:
+    path = getattr(exc, "path", None)
+    line = getattr(exc, "line", None)
+    return Finding("graph", ERROR, str(exc), file=Path(path) if path else None, line=line)
+
+
+def _plain_chain(context: CheckContext) -> None:
+    """Only the drift check wants the database: apply the chain without reversing."""
+    from migrate_core import db
+    from migrate_core.exceptions import MigrationFailed
+    from migrate_core.executor import MigrationExecutor
+    from migrate_core.recorder import MigrationRecorder
+
+    assert context.chain_database_url is not None
+    with db.open_connection(context.chain_database_url) as conn:
+        MigrationRecorder(conn).ensure_table()
+        executor = MigrationExecutor(conn, context.config, loader=context.loader)
+        try:
+            executor.migrate(executor.migration_plan(executor.targets_for(None, None)))
+            context.chain_ok = True
+        except MigrationFailed:
+            context.chain_ok = False
+
+
+def _resolve_base(context: CheckContext, options: CheckOptions, repo_root: Path | None) -> None:
+    from migrate_core import git
+
+    ref = options.base_ref
+    if ref is None and os.environ.get("GITHUB_ACTIONS") == "true":
+        ref = os.environ.get("GITHUB_BASE_REF") or None
+    if ref is None:
+        return
+    context.base_ref = ref
+    if repo_root is None:
+        context.base_error = (
+            f"--base-ref {ref}: {context.config.root} is not inside a git repository"
+        )
+        return
+    try:
+        context.base_commit = git.resolve_base(repo_root, ref)
+        context.base_tip = git.resolve_ref(repo_root, ref)
+    except git.GitError as exc:
+        context.base_error = str(exc)
+        return
+    changed = git.changed_files(
+        repo_root,
+        context.base_commit,
+        [context.config.app(a).migrations_dir for a in context.config.apps],
+    )
+    new: set[Key] = set()
+    for path, status in changed.items():
+        code = getattr(status, "status", status)
+        if code != "A" or not path.endswith(".py"):
+            continue
+        absolute = (repo_root / path).resolve()
+        for app in context.config.apps.values():
+            if absolute.parent == app.migrations_dir.resolve():
+                key = (app.name, absolute.stem)
+                if key in context.loader.files:
+                    new.add(key)
+    context.new_migrations = new

@@ -1,0 +1,457 @@
+"""The commit hooks: ``migrate-core-hook makemigrations`` and ``migrate-core-hook check``.
+
+Most commits touch no model, and they must pass at once: the fast path below
+imports neither SQLAlchemy nor GitPython nor click, parses no TOML, and asks git
+at most once (only when run as a plain git hook, where nobody passes it the
+staged file names). It recognises model code from a small cache: the files the
+models imported the last time they were loaded, keyed by the pyproject.toml's
+size and mtime. A staged file from that set, a staged pyproject.toml, or no
+cache at all means the slow path: load the staged models, diff, write.
+
+The models are imported as staged, not as they are on disk: the tracked Python
+files of the project are copied out of the index into a temporary folder first.
+Under pre-commit the unstaged edits are stashed already, but untracked files are
+not, and as a plain git hook nothing is stashed at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+SECTION_MARKER = b"[tool.migrate-core"
+EXIT_OK = 0
+EXIT_FAIL = 1
+
+
+def _say(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+# -- finding projects and their model code, cheaply ----------------------------------------------
+
+
+def _has_section(pyproject: Path) -> bool:
+    try:
+        return SECTION_MARKER in pyproject.read_bytes()
+    except OSError:
+        return False
+
+
+def find_projects(files: list[Path], start: Path, stop: Path) -> dict[Path, list[Path]]:
+    """``{pyproject.toml: [staged files inside that project]}`` for the projects the files touch.
+
+    Each file belongs to the nearest pyproject.toml with a [tool.migrate-core]
+    section above it; files outside every project are dropped. The folder the hook
+    runs in counts too, so a project at the repository root is always found.
+    """
+    known: dict[Path, Path | None] = {}
+
+    def project_of(folder: Path) -> Path | None:
+        trail = []
+        current = folder
+        while True:
+            if current in known:
+                found = known[current]
+                break
+            trail.append(current)
+            candidate = current / "pyproject.toml"
+            if candidate.is_file() and _has_section(candidate):
+                found = candidate
+                break
+            if current == stop or current.parent == current:
+                found = None
+                break
+            current = current.parent
+        for seen in trail:
+            known[seen] = found
+        return found
+
+    out: dict[Path, list[Path]] = {}
+    for f in files:
+        project = project_of(f.parent)
+        if project is not None:
+            out.setdefault(project, []).append(f)
+    here = project_of(start)
+    if here is not None:
+        out.setdefault(here, [])
+    return out
+
+
+def _cache_file(pyproject: Path) -> Path:
+    from migrate_core.cache import cache_root
+
+    digest = hashlib.sha256(str(pyproject).encode()).hexdigest()[:16]
+    return cache_root() / digest / "hook.json"
+
+
+def _signature(pyproject: Path) -> list[int]:
+    st = pyproject.stat()
+    return [st.st_mtime_ns, st.st_size]
+
+
+def _load_cache(pyproject: Path) -> dict[str, Any] | None:
+    from migrate_core import __version__
+
+    try:
+        data = json.loads(_cache_file(pyproject).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if data.get("signature") != _signature(pyproject) or data.get("version") != __version__:
+        return None
+    return data
+
+
+def load_model_files(pyproject: Path) -> set[Path] | None:
+    """The model code of the project as last traced, or None if unknown or stale."""
+    data = _load_cache(pyproject)
+    if data is None:
+        return None
+    root = pyproject.parent
+    return {(root / p).resolve() for p in data.get("model_files", [])}
+
+
+def store_model_files(pyproject: Path, files: list[str], migration_dirs: list[Path]) -> None:
+    """Remember what the models imported (and where migrations live) for the fast path."""
+    from migrate_core import __version__
+    from migrate_core.cache import enabled
+
+    if not enabled() or not files:
+        return
+    path = _cache_file(pyproject)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        payload = {
+            "version": __version__,
+            "signature": _signature(pyproject),
+            "model_files": files,
+            "migration_dirs": [str(d) for d in migration_dirs],
+        }
+        tmp.write_text(json.dumps(payload), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # an unwritable cache only costs speed
+
+
+def needs_work(pyproject: Path, staged: list[Path], *, migrations_too: bool = False) -> bool:
+    """Whether this commit touches the project's model code (or we cannot tell).
+
+    ``migrations_too``: a staged migration file counts as well (the check hook).
+    """
+    if not staged:
+        return False
+    resolved = {p.resolve() for p in staged}
+    if pyproject.resolve() in resolved:
+        return True
+    data = _load_cache(pyproject)
+    if data is None:
+        return True
+    root = pyproject.parent
+    model_files = {(root / p).resolve() for p in data.get("model_files", [])}
+    if migrations_too:
+        folders = {Path(d).resolve() for d in data.get("migration_dirs", [])}
+        if any(p.suffix == ".py" and p.parent in folders for p in resolved):
+            return True
+    return bool(resolved & model_files)
+
+
+def _top_folder(start: Path) -> Path:
+    """The working tree's top, found by looking for ``.git`` (a folder, or a file in a
+    worktree) rather than asking git: this runs on every commit."""
+    current = start
+    while True:
+        if (current / ".git").exists():
+            return current
+        if current.parent == current:
+            return start
+        current = current.parent
+
+
+def _repo(cwd: Path) -> Path:
+    from migrate_core import git
+    from migrate_core.exceptions import ConfigError
+
+    repo = git.repo_root(cwd)
+    if repo is None:
+        raise ConfigError(f"{cwd} is not inside a git repository")
+    return repo
+
+
+def _staged_files(cwd: Path, given: list[str]) -> list[Path]:
+    if given:
+        return [Path(f).absolute() for f in given]
+    # A plain git hook gets no file names: ask git what the commit changes.
+    from migrate_core import git
+
+    repo = _repo(cwd)
+    return [repo / s.path for s in git.staged_paths(repo)]
+
+
+# -- the slow path ---------------------------------------------------------------------------------
+
+
+def _copy_staged(repo: Path, project_root: Path, dest: Path) -> Path:
+    """The project's tracked Python files as staged, under ``dest``; returns the project there."""
+    from migrate_core import git
+
+    files = [f for f in git.tracked_files(repo, project_root) if f.endswith(".py")]
+    git.export_index(repo, files, dest)
+    rel = project_root.resolve().relative_to(repo.resolve())
+    return dest / rel
+
+
+def _rename_hints(repo: Path, config: Any, staged: list[Path]) -> list[dict[str, Any]]:
+    """Renames the staged hunks of model files show, as plain dicts for the questioner."""
+    from dataclasses import asdict
+
+    from migrate_core import git
+    from migrate_core.renames import rename_hints
+
+    hints: list[dict[str, Any]] = []
+    model_files = load_model_files(config.path) or set()
+    for path in staged:
+        if path.suffix != ".py" or (model_files and path.resolve() not in model_files):
+            continue
+        try:
+            rel = path.resolve().relative_to(repo.resolve()).as_posix()
+        except ValueError:
+            continue
+        old, new = git.read_blobs(repo, [("HEAD", rel), (None, rel)])
+        if new is None:
+            continue
+        hunks = git.staged_hunks(repo, rel)
+        old_text = old.decode("utf-8", "replace") if old is not None else None
+        hints.extend(
+            asdict(h) for h in rename_hints(old_text, new.decode("utf-8", "replace"), hunks)
+        )
+    return hints
+
+
+def _plan(
+    config: Any, models_root: Path, hints: list[dict[str, Any]], *, mode: str
+) -> dict[str, Any]:
+    """Plan the migrations for the staged models, in this interpreter or the project's."""
+    from migrate_core import worker
+
+    request = {
+        "pyproject": str(config.path),
+        "section": config.raw,
+        "models_root": str(models_root),
+        "hints": hints,
+        "mode": mode,
+    }
+    python = worker.resolve_python(config.python, config.root) if config.python else None
+    if python and worker.uses_other_python(python):
+        return worker.run_in(python, request)
+    return worker.handle(request)
+
+
+def _shown(path: Path, repo: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        try:
+            return path.resolve().relative_to(repo.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+
+def _fix_paths(message: str, models_root: Path, project_root: Path, repo: Path) -> str:
+    """Errors from the staged copy name the temporary folder; point at the real files."""
+    shown_root = _shown(project_root, repo)
+    for prefix in (str(models_root.resolve()), str(models_root)):
+        message = message.replace(prefix + os.sep, "" if shown_root == "." else shown_root + "/")
+        message = message.replace(prefix, shown_root)
+    return message
+
+
+def makemigrations_for(pyproject: Path, repo: Path, staged: list[Path], *, stage: bool) -> int:
+    import tempfile
+
+    from migrate_core import git
+    from migrate_core.config import load_config
+    from migrate_core.exceptions import MigrateCoreError
+    from migrate_core.exceptions import QuestionRequired
+
+    config = load_config(pyproject)
+    with tempfile.TemporaryDirectory(prefix="migrate-core-hook-") as tmp:
+        models_root = _copy_staged(repo, config.root, Path(tmp))
+        try:
+            hints = _rename_hints(repo, config, staged)
+            answer = _plan(config, models_root, hints, mode="make")
+        except QuestionRequired as exc:
+            where = _shown(config.root, repo)
+            cd = f"cd {where} && " if where != "." else ""
+            _say(str(exc))
+            _say(
+                f"\nThe hook cannot ask; run it by hand in a terminal:\n  {cd}migrate-core makemigrations"
+            )
+            return EXIT_FAIL
+        except MigrateCoreError as exc:
+            _say(_fix_paths(str(exc), models_root, config.root, repo))
+            return EXIT_FAIL
+    store_model_files(
+        pyproject, answer.get("model_files", []), [a.migrations_dir for a in config.apps.values()]
+    )
+    written = []
+    for m in answer["migrations"]:
+        path = Path(m["path"])
+        if path.exists():
+            _say(
+                f"{_shown(path, repo)} already exists: not overwriting it; delete or rename it and commit again"
+            )
+            return EXIT_FAIL
+    for m in answer["migrations"]:
+        path = Path(m["path"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(m["content"], encoding="utf-8")
+        written.append(path)
+    if written:
+        apps: dict[str, list[dict[str, Any]]] = {}
+        for m in answer["migrations"]:
+            apps.setdefault(m["app"], []).append(m)
+        for app, migrations in apps.items():
+            _say(f"Migrations for {app!r}:")
+            for m in migrations:
+                _say(f"  {_shown(Path(m['path']), repo)}")
+                for line in m["descriptions"]:
+                    _say(f"    {line}")
+        for table, old, new in answer.get("declined", []):
+            what = f"{table}.{old}" if table else old
+            target = f"{table}.{new}" if table else new
+            _say(
+                f"note: {what} is dropped and {target} added, so the data of {what} is lost; if it was a "
+                f"rename, delete the migration and run: migrate-core makemigrations --rename {what}={new}"
+            )
+        if stage:
+            git.stage(repo, written)
+            _say("migrations written and staged")
+            return EXIT_OK
+        _say("migrations written: review them and `git add` them, then commit again")
+        return EXIT_FAIL
+    waiting = [
+        p
+        for p in git.not_staged(repo, [a.migrations_dir for a in config.apps.values()])
+        if p.endswith(".py") and not Path(p).name.startswith(("_", "."))
+    ]
+    if waiting:
+        _say("These migrations are not staged, so this commit would leave them out:")
+        for p in waiting:
+            _say(f"  {_shown(repo / p, repo)}")
+        _say("Review them and `git add` them (or delete them), then commit again.")
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+def check_for(pyproject: Path, repo: Path, options: dict[str, Any]) -> int:
+    from migrate_core import cli
+
+    args = ["--config", str(pyproject)]
+    if not options.get("full"):
+        args.append("--no-database")
+    for key in ("database_url", "base_ref", "format"):
+        if options.get(key):
+            args += [f"--{key.replace('_', '-')}", options[key]]
+    for key in ("app", "skip", "allow_irreversible"):
+        for value in options.get(key) or ():
+            args += [f"--{key.replace('_', '-')}", value]
+    if options.get("strict"):
+        args.append("--strict")
+    try:
+        cli.check_migrations_main.main(
+            args=args, prog_name="check-migrations", standalone_mode=False
+        )
+        code = EXIT_OK
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    from migrate_core import worker
+    from migrate_core.config import load_config
+
+    config = load_config(pyproject)
+    if not config.python:
+        store_model_files(
+            pyproject,
+            worker.model_files(config.root),
+            [a.migrations_dir for a in config.apps.values()],
+        )
+    return code
+
+
+# -- entry point -----------------------------------------------------------------------------------
+
+
+def _parser() -> Any:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="migrate-core-hook", description="migrate-core's commit hooks."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    mk = sub.add_parser("makemigrations", help="write the migrations for staged model changes")
+    mk.add_argument(
+        "--stage", action="store_true", help="git add the migrations written (and pass)"
+    )
+    mk.add_argument("--config", help="the pyproject.toml to use")
+    mk.add_argument("files", nargs="*", help="staged files (pre-commit passes them)")
+    ck = sub.add_parser("check", help="check-migrations without the scratch database (or --full)")
+    ck.add_argument("--config", help="the pyproject.toml to use")
+    ck.add_argument("--full", action="store_true", help="run the scratch-database checks too")
+    ck.add_argument("--database-url")
+    ck.add_argument("--base-ref")
+    ck.add_argument("--format", choices=["text", "json", "github"])
+    ck.add_argument("--app", action="append")
+    ck.add_argument("--skip", action="append")
+    ck.add_argument("--allow-irreversible", action="append")
+    ck.add_argument("--strict", action="store_true")
+    ck.add_argument("files", nargs="*")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+    cwd = Path.cwd()
+    status = EXIT_OK
+    try:
+        staged = _staged_files(cwd, args.files)
+        if args.config:
+            pyproject = Path(args.config).absolute()
+            if pyproject.is_dir():
+                pyproject = pyproject / "pyproject.toml"
+            projects = {pyproject: [f for f in staged if _inside(f, pyproject.parent)]}
+        else:
+            projects = find_projects(staged, cwd, _top_folder(cwd))
+        for pyproject, files in sorted(projects.items()):
+            if args.command == "makemigrations":
+                if needs_work(pyproject, files):
+                    status = max(status, makemigrations_for(pyproject, _repo(cwd), files, stage=args.stage))
+            elif needs_work(pyproject, files, migrations_too=True):
+                status = max(status, check_for(pyproject, _repo(cwd), vars(args)))
+    except Exception as exc:
+        from migrate_core.exceptions import MigrateCoreError
+
+        if not isinstance(exc, MigrateCoreError):
+            raise
+        _say(f"migrate-core: {exc}")
+        status = max(status, exc.exit_code if exc.exit_code != 3 else EXIT_FAIL)
+    return status
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()
