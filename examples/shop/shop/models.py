@@ -53,10 +53,11 @@ class Product(Base):
 
 class Customer(Base):
     __tablename__ = "customer"
+    __table_args__ = {"comment": "People who place orders"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
-    full_name: Mapped[str] = mapped_column(String(200))
+    full_name: Mapped[str] = mapped_column(String(250))
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
 
 
@@ -68,7 +69,8 @@ class Order(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
     placed_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
     status: Mapped[str] = mapped_column(String(20), server_default="new")
-    note: Mapped[str | None] = mapped_column(Text)
+    delivery_note: Mapped[str | None] = mapped_column(Text)
+    discount: Mapped[decimal.Decimal | None] = mapped_column(Numeric(10, 2))
 
 
 class OrderItem(Base):
