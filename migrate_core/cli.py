@@ -279,9 +279,9 @@ def migrate(
             plan = executor.migration_plan(executor.targets_for(app, target))
             _print_plan(plan, executor)
             return
-        MigrationRecorder(conn).ensure_table()
         wait_note = functools.partial(progress, _wait_progress())
         with db.migration_lock(conn, timeout=lock_timeout, on_wait=wait_note):
+            MigrationRecorder(conn).ensure_table()
             executor = MigrationExecutor(conn, config, progress=progress)
             executor.check_consistent_history()
             _warn_changed(executor)

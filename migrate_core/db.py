@@ -50,7 +50,9 @@ def mask_url(url: Any) -> str:
         return text
 
 
-def create_engine(url: str, **kwargs: Any) -> Engine:
+def create_engine(url: str, *, scratch: bool = False, **kwargs: Any) -> Engine:
+    """An engine for ``url``. ``scratch``: a throwaway database, so durability is not
+    worth a disk sync per commit (the checks commit thousands of times)."""
     import sqlalchemy as sa
     from sqlalchemy import event
     from sqlalchemy.pool import NullPool
@@ -74,11 +76,20 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
     except sa.exc.NoSuchModuleError as exc:
         raise ConfigError(f"unknown database dialect in {mask_url(url)}: {exc}") from None
     if engine.dialect.name == "sqlite":
-        _sqlite_transactional_ddl(engine, event)
+        _sqlite_transactional_ddl(engine, event, scratch=scratch)
+    elif scratch and engine.dialect.name == "postgresql":
+
+        @event.listens_for(engine, "connect")
+        def _no_sync(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SET synchronous_commit = off")
+            cursor.close()
+            dbapi_connection.commit()
+
     return engine
 
 
-def _sqlite_transactional_ddl(engine: Engine, event: Any) -> None:
+def _sqlite_transactional_ddl(engine: Engine, event: Any, *, scratch: bool = False) -> None:
     """Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
 
     The recipe from SQLAlchemy's SQLite documentation ("Serializable isolation /
@@ -89,6 +100,11 @@ def _sqlite_transactional_ddl(engine: Engine, event: Any) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
+        # Table rebuilds park rows in TEMP tables; keep those in memory.
+        dbapi_connection.execute("PRAGMA temp_store = MEMORY")
+        if scratch:
+            dbapi_connection.execute("PRAGMA synchronous = OFF")
+            dbapi_connection.execute("PRAGMA journal_mode = MEMORY")
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
@@ -108,8 +124,8 @@ def connect(engine: Engine) -> Connection:
 
 
 @contextmanager
-def open_connection(url: str) -> Iterator[Connection]:
-    engine = create_engine(url)
+def open_connection(url: str, *, scratch: bool = False) -> Iterator[Connection]:
+    engine = create_engine(url, scratch=scratch)
     try:
         connection = connect(engine)
         try:

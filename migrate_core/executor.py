@@ -12,6 +12,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 from typing import TYPE_CHECKING
@@ -71,6 +73,9 @@ class MigrationExecutor:
         self.connection = connection
         self.config = config
         self.progress = progress or (lambda p: None)
+        self._nested = False
+        self._known_applied: set[Key] | None = None
+        self._editor: SchemaEditor | None = None
         self.recorder = MigrationRecorder(connection)
         self.reload(loader)
 
@@ -127,6 +132,16 @@ class MigrationExecutor:
     def targets_for(self, app: str | None, target: str | None) -> list[Target]:
         """CLI arguments to targets: nothing = every leaf; APP = its leaf; APP TARGET."""
         if app is None:
+            conflicts = self.graph.conflicts()
+            if conflicts:
+                detail = "; ".join(
+                    f"{a}: {', '.join(n for _, n in leaves)}"
+                    for a, leaves in sorted(conflicts.items())
+                )
+                raise MigrateCoreError(
+                    f"conflicting migrations, more than one leaf in {detail} (written on two branches); "
+                    "run: migrate-core makemigrations --merge"
+                )
             return list(self.graph.leaf_nodes())
         self.config.app(app)
         if target is None:
@@ -134,8 +149,6 @@ class MigrationExecutor:
             if not leaves:
                 return []
             if len(leaves) > 1:
-                from migrate_core.exceptions import MigrateCoreError
-
                 names = ", ".join(n for _, n in leaves)
                 raise MigrateCoreError(
                     f"app {app} has more than one leaf migration ({names}): migrations were written on "
@@ -175,6 +188,12 @@ class MigrationExecutor:
                 "this target needs migrations applied and others unapplied; "
                 "migrate each app separately"
             )
+        if plan and plan[0][1]:
+            # Unapply in the reverse of the order migrate applies: then the state before each
+            # migration, computed forwards, is the schema the database really has at that point
+            # (a rollback of two branches would otherwise undo one on top of the other's state).
+            order = {k: i for i, k in enumerate(graph.full_plan())}
+            plan.sort(key=lambda item: -order.get(item[0], -1))
         return [(self.loader.migration(k), b) for k, b in plan]
 
     # -- states --------------------------------------------------------------------------------
@@ -204,9 +223,38 @@ class MigrationExecutor:
     # -- running -------------------------------------------------------------------------------
 
     def migrate(self, plan: Plan, *, fake: bool = False) -> MigrateResult:
-        result = MigrateResult()
+        """Run a plan. On SQLite the whole run is one write transaction with a savepoint
+        per migration: a failing migration still leaves no trace (its savepoint rolls
+        back) and the ones before it are kept (the run commits them), but the file is
+        synced once instead of once per migration, which on a slow disk is most of the
+        time a long chain takes. SQLite locks the whole database for a writer anyway.
+        """
         if not plan:
-            return result
+            return MigrateResult()
+        if self.connection.dialect.name != "sqlite":
+            return self._migrate(plan, fake=fake)
+        if self.connection.in_transaction():
+            self.connection.commit()
+        outer = self.connection.begin()
+        self._nested = True
+        # The write lock is ours from here to the end of the run: read the history once.
+        self._known_applied = set(self.recorder.applied())
+        try:
+            result = self._migrate(plan, fake=fake)
+        except MigrationFailed:
+            outer.commit()
+            raise
+        except BaseException:
+            outer.rollback()
+            raise
+        finally:
+            self._nested = False
+            self._known_applied = None
+        outer.commit()
+        return result
+
+    def _migrate(self, plan: Plan, *, fake: bool = False) -> MigrateResult:
+        result = MigrateResult()
         backwards = plan[0][1]
         if backwards:
             self._check_reversible(plan, fake)
@@ -281,11 +329,11 @@ class MigrationExecutor:
         self.progress(Progress("start", migration, backwards, fake, index=index, total=total))
         started = time.perf_counter()
         states = self._states_for_ops(migration, before)
-        transactional = db.has_transactional_ddl(conn) and migration.atomic
+        transactional = db.has_transactional_ddl(conn) and (migration.atomic or self._nested)
         ran: list[int] = []
         try:
             if transactional:
-                with conn.begin():
+                with conn.begin_nested() if self._nested else conn.begin():
                     if self._already_done(migration, backwards):
                         self.progress(
                             Progress(
@@ -305,11 +353,12 @@ class MigrationExecutor:
                     return False
                 conn.commit()
                 if not fake:
-                    self._run_operations(migration, states, backwards, ran, autocommit=True)
+                    with _autocommit(conn, enabled=not migration.atomic):
+                        self._run_operations(migration, states, backwards, ran, autocommit=True)
                 with conn.begin():
                     self._record(migration, backwards)
         except Exception as exc:
-            if conn.in_transaction():
+            if conn.in_transaction() and not self._nested:
                 conn.rollback()
             raise self._failure(migration, exc, backwards, ran, transactional) from exc
         self.progress(
@@ -331,10 +380,32 @@ class MigrationExecutor:
             )
         return True
 
+    def sole_writer(self) -> None:
+        """Nothing else writes to this database (a scratch database): trust our own
+        record of what is applied instead of re-reading the history per migration."""
+        self._known_applied = set(self.applied)
+
     def _already_done(self, migration: Migration, backwards: bool) -> bool:
         """Re-read the history inside the lock: another process may have got here first."""
-        applied = self.recorder.is_applied(migration.app, migration.name)
+        if self._known_applied is not None:
+            applied = migration.key in self._known_applied
+        else:
+            applied = self.recorder.is_applied(migration.app, migration.name)
+        if not applied and migration.replaces:
+            # A squashed migration counts as applied when everything it replaces is.
+            if self._known_applied is not None:
+                applied = all(r in self._known_applied for r in migration.replaces)
+            else:
+                applied = all(self.recorder.is_applied(*r) for r in migration.replaces)
         return applied if not backwards else not applied
+
+    def _schema_editor(self) -> SchemaEditor:
+        """One editor per run: configuring Alembic's context per migration costs as much as
+        a small migration does."""
+        if self._editor is None:
+            self._editor = SchemaEditor(self.connection)
+        self._editor.reset()
+        return self._editor
 
     def _run_operations(
         self,
@@ -346,7 +417,7 @@ class MigrationExecutor:
         autocommit: bool = False,
     ) -> None:
         conn = self.connection
-        editor = SchemaEditor(conn)
+        editor = self._schema_editor()
         indexes = range(len(migration.operations))
         for i in reversed(indexes) if backwards else indexes:
             op = migration.operations[i]
@@ -360,6 +431,11 @@ class MigrationExecutor:
                 conn.commit()
 
     def _record(self, migration: Migration, backwards: bool) -> None:
+        if self._known_applied is not None:
+            if backwards:
+                self._known_applied.discard(migration.key)
+            else:
+                self._known_applied.add(migration.key)
         if backwards:
             self.recorder.record_unapplied(migration.app, migration.name)
             for app, name in migration.replaces:
@@ -395,10 +471,14 @@ class MigrationExecutor:
             )
         elif ran:
             kept = "; ".join(ops[i].describe() for i in ran)
+            why = (
+                f"{migration.name} is not atomic (atomic = False), so each operation committed as it ran"
+                if db.has_transactional_ddl(self.connection)
+                else f"{self.connection.dialect.name} commits DDL as it runs"
+            )
             lines.append(
-                f"{self.connection.dialect.name} commits DDL as it runs, so these operations of "
-                f"{migration.name} ran and were kept: {kept}. The history table was not changed "
-                f"(it says {at}); undo them by hand before running migrate again."
+                f"{why}, so these operations of {migration.name} ran and were kept: {kept}. The history "
+                f"table was not changed (it says {at}); undo them by hand before running migrate again."
             )
         else:
             lines.append(f"No operation of {migration.name} ran; the database is at {at}.")
@@ -420,6 +500,22 @@ class MigrationExecutor:
             if k in self.applied and k != exclude and k[0] == app
         ]
         return plan[-1][1] if plan else names[-1]
+
+
+@contextmanager
+def _autocommit(conn: Connection, *, enabled: bool) -> Iterator[None]:
+    """``atomic = False``: each statement on its own (CREATE INDEX CONCURRENTLY needs it)."""
+    if not enabled or conn.dialect.name == "sqlite":
+        yield
+        return
+    previous = conn.get_isolation_level()
+    conn.execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        yield
+    finally:
+        if conn.in_transaction():
+            conn.rollback()  # a failed statement's transaction; the error itself goes on up
+        conn.execution_options(isolation_level=previous)
 
 
 def _short(op: Any) -> str:

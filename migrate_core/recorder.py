@@ -48,6 +48,7 @@ class MigrationRecorder:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.table = history_table()
+        self._insert = self.table.insert()
 
     def has_table(self) -> bool:
         import sqlalchemy as sa
@@ -56,11 +57,21 @@ class MigrationRecorder:
 
     def ensure_table(self) -> None:
         """Create the history table if it is missing (committed at once, outside migrations)."""
+        import sqlalchemy as sa
+
         if self.has_table():
             return
-        self.table.create(self.connection, checkfirst=True)
-        if self.connection.in_transaction():
-            self.connection.commit()
+        try:
+            self.table.create(self.connection, checkfirst=True)
+            if self.connection.in_transaction():
+                self.connection.commit()
+        except sa.exc.DBAPIError:
+            # Another process created it between our look and our CREATE (SQLite has no
+            # migration lock, and the first run of two can race on an empty database).
+            if self.connection.in_transaction():
+                self.connection.rollback()
+            if not self.has_table():
+                raise
 
     def applied(self) -> dict[Key, AppliedMigration]:
         if not self.has_table():
@@ -74,10 +85,15 @@ class MigrationRecorder:
         return out
 
     def record_applied(self, app: str, name: str, checksum: str | None) -> None:
+        # One statement with parameters, compiled once for the whole run.
         self.connection.execute(
-            self.table.insert().values(
-                app=app, name=name, checksum=checksum, applied_at=dt.datetime.now(dt.timezone.utc)
-            )
+            self._insert,
+            {
+                "app": app,
+                "name": name,
+                "checksum": checksum,
+                "applied_at": dt.datetime.now(dt.timezone.utc),
+            },
         )
 
     def record_unapplied(self, app: str, name: str) -> None:

@@ -32,6 +32,17 @@ class NotEmptyError(ConfigError):
     """The fallback database is not empty; we refuse to touch it."""
 
 
+class ScratchURL(str):
+    """The URL of a scratch database; ``borrowed`` when it is the database the URL named.
+
+    A borrowed database is the only one there is: a second ``scratch_database`` on the
+    same URL would find it in use (not empty) and refuse, so callers that want two
+    scratch databases must take turns in this one instead (see the drift check).
+    """
+
+    borrowed: bool = False
+
+
 def _admin_url(url: Any) -> Any:
     """Where to connect to create a database: the server's maintenance database."""
     backend = url.get_backend_name()
@@ -106,26 +117,43 @@ def drop_database(admin: Any, name: str) -> None:
 @contextlib.contextmanager
 def _use_if_empty(parsed: Any, create_error: BaseException | None) -> Iterator[str]:
     """Fall back to the named database when it is empty, and empty it again afterwards."""
-    import sqlalchemy as sa
-
     url = parsed.render_as_string(hide_password=False)
     engine = db.create_engine(url)
     try:
         with db.connect(engine) as conn:
-            tables = sa.inspect(conn).get_table_names()
-        if tables:
+            found = _contents(conn)
+        if found:
             why = f" ({db.describe_db_error(create_error)})" if create_error is not None else ""
             raise NotEmptyError(
                 f"cannot create a scratch database on {db.mask_url(parsed)}{why}, and the database it "
-                f"names is not empty ({len(tables)} tables, e.g. {sorted(tables)[0]}); refusing to touch "
+                f"names is not empty ({len(found)} objects, e.g. {found[0]}); refusing to touch "
                 "it. Point --database-url at an empty database, or grant CREATE DATABASE."
             )
+        borrowed = ScratchURL(url)
+        borrowed.borrowed = True
         try:
-            yield url
+            yield borrowed
         finally:
             empty_database(engine)
     finally:
         engine.dispose()
+
+
+def _contents(conn: Any) -> list[str]:
+    """What is in the database's default schema, as ``kind name``, sorted.
+
+    Not only tables: :func:`empty_database` drops every table and PostgreSQL enum type
+    afterwards, so a database holding a view or a type of its own is not ours to borrow.
+    """
+    import sqlalchemy as sa
+
+    inspector = sa.inspect(conn)
+    found = [f"table {t}" for t in inspector.get_table_names()]
+    found += [f"view {v}" for v in inspector.get_view_names()]
+    if conn.dialect.name == "postgresql":
+        found += [f"sequence {q}" for q in inspector.get_sequence_names()]
+        found += [f"type {e['name']}" for e in inspector.get_enums()]
+    return sorted(found)
 
 
 def empty_database(engine: Any) -> None:

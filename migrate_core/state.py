@@ -502,6 +502,47 @@ def table_state(table: sa.Table, app: str) -> TableState:
     )
 
 
+def default_name(constraint: ConstraintState | IndexState, table: str) -> str:
+    """The name migrate-core gives an unnamed constraint or index (see assign_default_names)."""
+    if isinstance(constraint, PrimaryKeyState):
+        return f"pk_{table}"
+    if isinstance(constraint, UniqueState):
+        return f"uq_{table}_{'_'.join(constraint.columns)}"
+    if isinstance(constraint, ForeignKeyState):
+        return f"fk_{table}_{'_'.join(constraint.columns)}_{constraint.ref_table}"
+    if isinstance(constraint, CheckState):
+        return f"ck_{table}_{hashlib.sha1(constraint.sqltext.encode()).hexdigest()[:8]}"
+    cols = [e if not x else "expr" for e, x in zip(constraint.elements, constraint.expressions)]
+    return f"ix_{table}_{'_'.join(cols)}"
+
+
+def with_default_names(table: TableState) -> TableState:
+    """``table`` with every unnamed constraint and index named.
+
+    A hand-written migration may leave names out; a later migration must be able
+    to drop what it created, and SQLite and the state need a name to find it. The
+    names are those the models would get, so nothing differs afterwards.
+    """
+
+    def named(items: tuple[Any, ...]) -> tuple[Any, ...]:
+        return _sorted(replace(i, name=default_name(i, table.name)) if i.name is None else i for i in items)
+
+    pk = table.primary_key
+    if pk is not None and pk.name is None:
+        pk = replace(pk, name=default_name(pk, table.name))
+    others: list[Any] = [*table.foreign_keys, *table.unique_constraints, *table.check_constraints, *table.indexes]
+    if pk is table.primary_key and all(c.name is not None for c in others):
+        return table
+    return replace(
+        table,
+        primary_key=pk,
+        foreign_keys=named(table.foreign_keys),
+        unique_constraints=named(table.unique_constraints),
+        check_constraints=named(table.check_constraints),
+        indexes=named(table.indexes),
+    )
+
+
 def from_metadata(
     metadata: sa.MetaData, app: str, tables: Iterable[str] | None = None
 ) -> dict[str, TableState]:
@@ -757,7 +798,7 @@ def column_with_extras(table_name: str, column: sa.Column[Any]) -> tuple[ColumnS
     import sqlalchemy as sa
 
     holder = sa.Table(table_name, sa.MetaData(), column)
-    table = table_state(holder, "")
+    table = with_default_names(table_state(holder, ""))
     col = table.columns[0]
     if column.autoincrement is True and not col.autoincrement:
         col = replace(col, autoincrement=True)

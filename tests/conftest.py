@@ -46,6 +46,11 @@ def _no_env_database(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
 
 
+# CI sets this: a PostgreSQL or MariaDB test that would skip for want of a server fails
+# instead, so a missing URL or a server that is down cannot turn into a green run.
+REQUIRE_SERVERS = os.environ.get("MIGRATE_CORE_REQUIRE_SERVERS", "") not in ("", "0")
+
+
 def server_url(dialect: str) -> str | None:
     if dialect == "sqlite":
         return None
@@ -56,8 +61,31 @@ def server_url(dialect: str) -> str | None:
             if dialect == "postgresql"
             else "MIGRATE_CORE_TEST_MYSQL_URL"
         )
+        if REQUIRE_SERVERS:
+            pytest.fail(f"{env} is not set, and MIGRATE_CORE_REQUIRE_SERVERS forbids skipping")
         pytest.skip(f"{env} is not set")
     return url
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """With MIGRATE_CORE_REQUIRE_SERVERS, a server test that skipped fails the run.
+
+    Only skips for want of a server count: a test that skips because MariaDB lacks a
+    feature (expression indexes, say) is a fact about MariaDB, not a missing server.
+    """
+    if not REQUIRE_SERVERS:
+        return
+    skipped = [
+        r.nodeid
+        for r in terminalreporter.stats.get("skipped", [])
+        if "MIGRATE_CORE_TEST_" in str(r.longrepr)
+    ]
+    if skipped:
+        terminalreporter.write_line(
+            f"MIGRATE_CORE_REQUIRE_SERVERS: {len(skipped)} server test(s) skipped, e.g. {skipped[0]}",
+            red=True,
+        )
+        terminalreporter._session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(params=DIALECTS)

@@ -68,12 +68,47 @@ class ChainRunner:
         self.executor = executor
 
     def reflect(self, tables: set[str] | None) -> Any:
+        """A snapshot of ``tables`` (all when None) to compare later with :meth:`differences`.
+
+        On SQLite the schema *is* the CREATE statements in sqlite_master, so a snapshot
+        is those statements: one query instead of a reflection of every table.
+        """
+        if self.conn.dialect.name == "sqlite":
+            query = (
+                "SELECT type, name, tbl_name, sql FROM sqlite_master "
+                "WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'"
+            )
+            params: tuple[str, ...] = ()
+            if tables is not None:
+                params = tuple(sorted(tables))
+                query += f" AND tbl_name IN ({', '.join('?' for _ in params)})" if params else " AND 0"
+            rows = self.conn.exec_driver_sql(query, params).fetchall()
+            if self.conn.in_transaction():
+                self.conn.commit()
+            return tuple(
+                sorted(
+                    (kind, name, table, " ".join(sql.split()))
+                    for kind, name, table, sql in rows
+                    if table not in HISTORY and (tables is None or table in tables)
+                )
+            )
         from migrate_core.introspection import reflect_schema
 
         snapshot = reflect_schema(self.conn, tables, exclude=HISTORY)
         if self.conn.in_transaction():
             self.conn.commit()
         return snapshot
+
+    def differences(self, expected: Any, actual: Any) -> list[Any]:
+        from migrate_core.introspection import diff_schemas
+
+        if not isinstance(expected, tuple):
+            return diff_schemas(expected, actual)
+        if expected == actual:
+            return []
+        # The statements differ in text; whether the schemas differ is the reflection's call
+        # (a column added by ALTER TABLE reads differently from one in CREATE TABLE).
+        return diff_schemas(_materialize(expected), _materialize(actual))
 
     def rebuild(self, plan: list[Key], upto: int) -> ProjectState:
         """Empty the scratch database and apply ``plan[:upto]`` forwards; the state after them."""
@@ -86,6 +121,7 @@ class ChainRunner:
         empty_database(self.conn.engine)
         MigrationRecorder(self.conn).ensure_table()
         self.executor.applied.clear()
+        self.executor.sole_writer()
         state = ProjectState()
         for key in plan[:upto]:
             migration = self.context.loader.migration(key)
@@ -94,10 +130,27 @@ class ChainRunner:
         return state
 
 
+def _materialize(statements: tuple[tuple[str, str, str, str], ...]) -> Any:
+    """Reflect a SQLite schema snapshot by replaying its statements into a memory database."""
+    import sqlalchemy as sa
+
+    from migrate_core.introspection import reflect_schema
+
+    engine = sa.create_engine("sqlite://")
+    try:
+        with engine.connect() as conn:
+            for kind in ("table", "index", "view", "trigger"):
+                for k, _name, _table, sql in statements:
+                    if k == kind:
+                        conn.exec_driver_sql(sql)
+            return reflect_schema(conn)
+    finally:
+        engine.dispose()
+
+
 def run(context: CheckContext) -> CheckResult:
     from migrate_core import db
     from migrate_core.executor import MigrationExecutor
-    from migrate_core.introspection import diff_schemas
     from migrate_core.recorder import MigrationRecorder
     from migrate_core.state import ProjectState
 
@@ -106,10 +159,11 @@ def run(context: CheckContext) -> CheckResult:
     loader = context.loader
     plan = loader.graph.full_plan()
     total = len(plan)
-    with db.open_connection(context.chain_database_url) as conn:
+    with db.open_connection(context.chain_database_url, scratch=True) as conn:
         MigrationRecorder(conn).ensure_table()
         runner = ChainRunner(context, conn, MigrationExecutor(conn, context.config, loader=loader))
         executor = runner.executor
+        executor.sole_writer()
         state: ProjectState = ProjectState()
         for i, key in enumerate(plan, 1):
             migration = loader.migration(key)
@@ -149,12 +203,12 @@ def run(context: CheckContext) -> CheckResult:
             try:
                 executor.run_migration(migration, state, backwards=True)
                 undone = runner.reflect(touched)
-                for diff in diff_schemas(before, undone):
+                for diff in runner.differences(before, undone):
                     problems.append(_blame(context, key, migration, f"after unapply, {diff.message}"))
                 if not problems:
                     executor.run_migration(migration, state, backwards=False)
                     redone = runner.reflect(touched)
-                    for diff in diff_schemas(after, redone):
+                    for diff in runner.differences(after, redone):
                         problems.append(_blame(context, key, migration, f"after unapply and apply again, {diff.message}"))
             except MigrationFailed as exc:
                 problems.append(_failed(context, key, "does not unapply and apply again cleanly", exc))

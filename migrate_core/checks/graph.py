@@ -12,6 +12,8 @@ from migrate_core.checks import ERROR
 from migrate_core.checks import WARNING
 from migrate_core.checks import CheckContext
 from migrate_core.checks import CheckResult
+from migrate_core.checks import Finding
+from migrate_core.exceptions import InvalidStateError
 
 
 def run(context: CheckContext) -> CheckResult:
@@ -63,10 +65,51 @@ def run(context: CheckContext) -> CheckResult:
 
 
 def _is_merged(context: CheckContext, app: str, names: list[str]) -> bool:
-    """Twin numbers after a merge migration are history, not a problem: warn only while forked."""
+    """Twin numbers after a merge migration are history, not a problem: warn only while forked.
+
+    Merged means parallel: two branches' migrations joined by a merge migration. Twins
+    of which one builds on the other (a branch rebased by hand, its migration pointed at
+    the new leaf but not renumbered) are a chain that reads out of order: warn.
+    """
     graph = context.loader.graph
     leaves = graph.leaf_nodes(app)
     if len(leaves) != 1:
         return False
     ancestors = graph.ancestors(leaves[0]) | {leaves[0]}
-    return all((app, n) in ancestors for n in names)
+    keys = [(app, n) for n in names]
+    if not all(k in ancestors for k in keys):
+        return False
+    return not any(a in graph.ancestors(b) for a in keys for b in keys if a != b)
+
+
+def state_findings(context: CheckContext) -> list[Finding]:
+    """The operation that does not fit the state the migrations before it build, if any.
+
+    A hand-edited chain (a column removed twice, a table renamed that is not there)
+    breaks every check that needs the migrations' state. The loader says so in one
+    message; replaying the operations one by one finds the file and line to annotate.
+    """
+    from migrate_core.state import ProjectState
+
+    try:
+        context.loader.project_state()
+        return []
+    except InvalidStateError as exc:
+        first_message = str(exc)
+    state = ProjectState()
+    for key in context.loader.graph.full_plan():
+        migration = context.loader.migration(key)
+        for index, op in enumerate(migration.operations):
+            try:
+                op.state_forwards(key[0], state)
+            except InvalidStateError as exc:
+                return [
+                    context.migration_finding(
+                        "graph",
+                        ERROR,
+                        key,
+                        f"{key[1]} does not fit the migrations before it: {exc}",
+                        op_index=index,
+                    )
+                ]
+    return [Finding("graph", ERROR, first_message)]

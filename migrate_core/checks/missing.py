@@ -5,6 +5,8 @@ This is ``makemigrations --check``: the operations it would write are listed.
 
 from __future__ import annotations
 
+from typing import Any
+
 from migrate_core.checks import ERROR
 from migrate_core.checks import CheckContext
 from migrate_core.checks import CheckResult
@@ -20,10 +22,15 @@ def run(context: CheckContext) -> CheckResult:
         result.skipped = True
         result.summary = "skipped: the graph has forks (see graph)"
         return result
-    migrations, _declined = pending_changes(context.config, context.apps)
     by_app: dict[str, list[str]] = {}
-    for m in migrations:
-        by_app.setdefault(m.app, []).extend(m.descriptions)
+    answer = _in_project_python(context)
+    if answer is not None:
+        for m in answer["migrations"]:
+            by_app.setdefault(m["app"], []).extend(m["descriptions"])
+    else:
+        migrations, _declined = pending_changes(context.config, context.apps)
+        for nm in migrations:
+            by_app.setdefault(nm.app, []).extend(nm.descriptions)
     for app, lines in sorted(by_app.items()):
         details = tuple(
             f"{line}          (run: migrate-core makemigrations {app})" if i == 0 else line
@@ -42,3 +49,27 @@ def run(context: CheckContext) -> CheckResult:
     if not result.findings:
         result.summary = "models and migrations agree"
     return result
+
+
+def _in_project_python(context: CheckContext) -> dict[str, Any] | None:
+    """The worker's answer when ``python = ...`` names another interpreter, else None.
+
+    The models may import packages only the project's environment has (a pre-commit
+    hook's environment has migrate-core and SQLAlchemy, nothing else): plan there, as
+    makemigrations does.
+    """
+    from migrate_core import worker
+
+    config = context.config
+    if not config.python:
+        return None
+    python = worker.resolve_python(config.python, config.root)
+    if not worker.uses_other_python(python):
+        return None
+    request = {
+        "pyproject": str(config.path),
+        "section": config.raw,
+        "apps": list(context.apps),
+        "mode": "pending",
+    }
+    return worker.run_in(python, request)

@@ -74,8 +74,15 @@ def _dialect_of(url: str | None) -> str:
     if not url or url.startswith("sqlite"):
         return "sqlite"
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
-    return make_url(url).get_backend_name()
+    from migrate_core.db import mask_url
+
+    try:
+        return make_url(url).get_backend_name()
+    except ArgumentError:
+        # A usage error (exit 2), not a traceback that might show the password.
+        raise ConfigError(f"--database-url: not a database URL: {mask_url(url)}") from None
 
 
 def run_checks(config: Config, options: CheckOptions) -> CheckReport:
@@ -104,7 +111,7 @@ def run_checks(config: Config, options: CheckOptions) -> CheckReport:
         say("graph: loading migrations")
         loader = MigrationLoader(config)
     except (NodeNotFoundError, CircularDependencyError, BadMigrationError) as exc:
-        result = CheckResult("graph", findings=[_loader_finding(exc)])
+        result = CheckResult("graph", findings=[_loader_finding(config, exc)])
         report.results.append(result)
         for name in CHECKS:
             if name != "graph":
@@ -146,6 +153,24 @@ def run_checks(config: Config, options: CheckOptions) -> CheckReport:
         report.results.append(result)
 
     timed("graph", lambda: graph_check.run(context))
+    broken = graph_check.state_findings(context)
+    if broken:
+        # Everything but git needs the migrations' state: report where it breaks, not a crash.
+        graph_result = report.results[-1]
+        graph_result.skipped = False
+        graph_result.findings.extend(broken)
+        timed("git", lambda: git_integrity.run(context))
+        for name in CHECKS:
+            if name not in ("graph", "git"):
+                report.results.append(
+                    CheckResult(
+                        name, summary="skipped: the migrations do not fit together", skipped=True
+                    )
+                )
+        order = list(CHECKS)
+        report.results.sort(key=lambda r: order.index(r.name))
+        report.duration = time.perf_counter() - started
+        return report
     timed("missing", lambda: missing.run(context))
     timed("git", lambda: git_integrity.run(context))
     needs_db = not ({"reversibility", "drift"} <= skip)
@@ -163,8 +188,11 @@ def run_checks(config: Config, options: CheckOptions) -> CheckReport:
             else:
                 timed("reversibility", lambda: chain.run(context))
             if "drift" not in skip:
-                expected_url = stack.enter_context(
-                    scratch_database(options.database_url, label="models")
+                # A borrowed database is the only one: drift takes its turn in it.
+                expected_url = (
+                    None
+                    if getattr(context.chain_database_url, "borrowed", False)
+                    else stack.enter_context(scratch_database(options.database_url, label="models"))
                 )
                 timed("drift", lambda: drift.run(context, expected_url))
             else:
@@ -179,10 +207,52 @@ def run_checks(config: Config, options: CheckOptions) -> CheckReport:
     return report
 
 
-def _loader_finding(exc: Exception) -> Finding:
+def _loader_finding(config: Config, exc: Exception) -> Finding:
     path = getattr(exc, "path", None)
     line = getattr(exc, "line", None)
-    return Finding("graph", ERROR, str(exc), file=Path(path) if path else None, line=line)
+    app = migration = None
+    node = getattr(exc, "node", None)
+    if path is None and node is not None:
+        # A missing dependency: point at the file that declares it, so that the
+        # annotation lands on the line to fix.
+        found = _declaring_file(config, tuple(node))
+        if found is not None:
+            app, migration, path, line = found
+    return Finding(
+        "graph",
+        ERROR,
+        str(exc),
+        app=app,
+        migration=migration,
+        file=Path(path) if path else None,
+        line=line,
+    )
+
+
+def _declaring_file(config: Config, node: tuple[str, ...]) -> tuple[str, str, Path, int] | None:
+    """The first migration file whose ``dependencies`` name ``node``, with the line."""
+    import ast
+
+    for app in config.apps.values():
+        folder = app.migrations_dir
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.py")):
+            if path.name.startswith(("_", ".", "~")):
+                continue
+            try:
+                tree = ast.parse(path.read_bytes())
+            except (OSError, SyntaxError, ValueError):
+                continue
+            for item in ast.walk(tree):
+                if isinstance(item, (ast.Tuple, ast.List)) and len(item.elts) == 2:
+                    try:
+                        value = ast.literal_eval(item)
+                    except ValueError:
+                        continue
+                    if tuple(value) == node:
+                        return app.name, path.stem, path, item.lineno
+    return None
 
 
 def _plain_chain(context: CheckContext) -> None:
@@ -193,7 +263,7 @@ def _plain_chain(context: CheckContext) -> None:
     from migrate_core.recorder import MigrationRecorder
 
     assert context.chain_database_url is not None
-    with db.open_connection(context.chain_database_url) as conn:
+    with db.open_connection(context.chain_database_url, scratch=True) as conn:
         MigrationRecorder(conn).ensure_table()
         executor = MigrationExecutor(conn, context.config, loader=context.loader)
         try:

@@ -386,13 +386,13 @@ class RenameField(Operation):
         self, app: str, editor: SchemaEditor, from_state: ProjectState, to_state: ProjectState
     ) -> None:
         table = from_state.table(self.table_name)
-        editor.rename_column(table, table.column(self.old_name), self.new_name)
+        editor.rename_column(table, table.column(self.old_name), self.new_name, from_state)
 
     def database_backwards(
         self, app: str, editor: SchemaEditor, from_state: ProjectState, to_state: ProjectState
     ) -> None:
         table = from_state.table(self.table_name)
-        editor.rename_column(table, table.column(self.new_name), self.old_name)
+        editor.rename_column(table, table.column(self.new_name), self.old_name, from_state)
 
     def describe(self) -> str:
         return f"Rename column {self.old_name} on {self.table_name} to {self.new_name}"

@@ -56,7 +56,7 @@ class CreateModel(Operation):
             comment=comment,
             **(options or {}),
         )
-        self.table = st.table_state(table, "")
+        self.table = st.with_default_names(st.table_state(table, ""))
 
     @classmethod
     def from_state(cls, table: st.TableState) -> CreateModel:
@@ -258,7 +258,7 @@ class AddIndex(Operation):
         self.table_name = check_name(table, "AddIndex table")
         self.index = index if isinstance(index, st.IndexState) else st.index_state(index)
         if self.index.name is None:
-            raise TypeError(f"AddIndex on {table}: the index needs a name")
+            self.index = dataclasses.replace(self.index, name=st.default_name(self.index, table))
 
     def state_forwards(self, app: str, state: ProjectState) -> None:
         table = state.table(self.table_name, operation=self.describe())
@@ -435,6 +435,8 @@ class AddConstraint(Operation):
             self.constraint: st.ConstraintState = constraint
         else:
             self.constraint = st.constraint_state(constraint)
+        if self.constraint.name is None:
+            self.constraint = dataclasses.replace(self.constraint, name=st.default_name(self.constraint, table))
 
     def state_forwards(self, app: str, state: ProjectState) -> None:
         table = state.table(self.table_name, operation=self.describe())
