@@ -16,12 +16,17 @@ not, and as a plain git hook nothing is stashed at all.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 SECTION_MARKER = b"[tool.migrate-core"
 EXIT_OK = 0
@@ -185,24 +190,42 @@ def _repo(cwd: Path) -> Path:
 def _staged_files(cwd: Path, given: list[str]) -> list[Path]:
     if given:
         return [Path(f).absolute() for f in given]
-    # A plain git hook gets no file names: ask git what the commit changes.
+    # A plain git hook gets no file names: ask git what the commit changes. Git runs
+    # hooks at the top of the working tree, so finding it needs no git call of its own.
     from migrate_core import git
 
-    repo = _repo(cwd)
+    top = _top_folder(cwd)
+    repo = top if (top / ".git").exists() else _repo(cwd)
     return [repo / s.path for s in git.staged_paths(repo)]
 
 
 # -- the slow path ---------------------------------------------------------------------------------
 
 
-def _copy_staged(repo: Path, project_root: Path, dest: Path) -> Path:
-    """The project's tracked Python files as staged, under ``dest``; returns the project there."""
+def _copy_staged(repo: Path, project_root: Path, dest: Path, skip: tuple[Path, ...] = ()) -> Path:
+    """The project's tracked Python files as staged, under ``dest``; returns the project there.
+
+    ``skip``: folders not to copy (the migrations, which are read from disk anyway and
+    are most of the files in a long-lived project).
+    """
     from migrate_core import git
 
-    files = [f for f in git.tracked_files(repo, project_root) if f.endswith(".py")]
+    skipped = [_repo_relative(repo, folder) + "/" for folder in skip]
+    files = [
+        f
+        for f in git.tracked_files(repo, project_root)
+        if f.endswith(".py") and not any(f.startswith(s) for s in skipped)
+    ]
     git.export_index(repo, files, dest)
     rel = project_root.resolve().relative_to(repo.resolve())
     return dest / rel
+
+
+def _repo_relative(repo: Path, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(repo.resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _rename_hints(repo: Path, config: Any, staged: list[Path]) -> list[dict[str, Any]]:
@@ -261,6 +284,51 @@ def _shown(path: Path, repo: Path) -> str:
             return str(path)
 
 
+def _error_text(exc: Exception, models_root: Path, project_root: Path, repo: Path) -> str:
+    """An error from planning, naming the real files rather than the staged copy.
+
+    An import error starts with where it happened, relative to the folder the models
+    were imported from: the staged copy, i.e. relative to the project. The hook runs
+    at the top of the repository, so a project in a subfolder needs that folder in
+    front, or ``shop/models.py:12`` names no file the developer can open.
+    """
+    message = str(exc)
+    path = getattr(exc, "path", None)
+    line = getattr(exc, "line", None)
+    if path:
+        try:
+            rel = Path(path).resolve().relative_to(models_root.resolve())
+        except (OSError, ValueError):
+            rel = None
+        suffix = f":{line}: " if line else ": "
+        if rel is not None and message.startswith(f"{rel}{suffix}"):
+            real = _shown(project_root / rel, repo)
+            message = real + suffix + message[len(f"{rel}{suffix}") :]
+    unstaged = _unstaged_module(message, models_root, project_root)
+    if unstaged is not None:
+        message += (
+            f"\n{_shown(unstaged, repo)} is on disk but not staged, and the hook imports the "
+            "models as they will be committed: `git add` it too."
+        )
+    return _fix_paths(message, models_root, project_root, repo)
+
+
+def _unstaged_module(message: str, models_root: Path, project_root: Path) -> Path | None:
+    """The project file a "No module named 'shop.sizes'" error is about, when it exists in
+    the working tree but not in the staged copy: a new module the developer forgot to
+    ``git add``, which the generic "install it" advice would only obscure."""
+    import re
+
+    match = re.search(r"No module named '([A-Za-z_][\w.]*)'", message)
+    if match is None:
+        return None
+    rel = match.group(1).replace(".", "/")
+    for candidate in (f"{rel}.py", f"{rel}/__init__.py", rel):
+        if (project_root / candidate).exists() and not (models_root / candidate).exists():
+            return project_root / candidate
+    return None
+
+
 def _fix_paths(message: str, models_root: Path, project_root: Path, repo: Path) -> str:
     """Errors from the staged copy name the temporary folder; point at the real files."""
     shown_root = _shown(project_root, repo)
@@ -270,7 +338,46 @@ def _fix_paths(message: str, models_root: Path, project_root: Path, repo: Path) 
     return message
 
 
+@contextlib.contextmanager
+def _own_imports(folder: Path) -> Iterator[None]:
+    """Forget, afterwards, the modules imported from ``folder`` and its place on sys.path.
+
+    Several projects in one repository are planned in this one process, and their
+    model packages often share a name (``app.models``): without this, the second
+    project would be handed the first one's cached modules, and get its migrations.
+    migrate-core itself stays, even when it lies inside the project, and so does
+    everything installed (a project's own ``.venv`` lies inside the project too):
+    dropping SQLAlchemy would make a second copy of its classes on the next import.
+    """
+    import sysconfig
+
+    path = list(sys.path)
+    try:
+        yield
+    finally:
+        sys.path[:] = path
+        root = folder.resolve()
+        installed = {
+            Path(p).resolve()
+            for key, p in sysconfig.get_paths().items()
+            if key in ("stdlib", "platstdlib", "purelib", "platlib")
+        }
+        for name, module in list(sys.modules.items()):
+            if name == "migrate_core" or name.startswith("migrate_core."):
+                continue
+            files = [getattr(module, "__file__", None), *(getattr(module, "__path__", None) or ())]
+            for file in files:
+                if (
+                    file
+                    and _inside(Path(file), root)
+                    and not any(_inside(Path(file), p) for p in installed)
+                ):
+                    del sys.modules[name]
+                    break
+
+
 def makemigrations_for(pyproject: Path, repo: Path, staged: list[Path], *, stage: bool) -> int:
+    import shlex
     import tempfile
 
     from migrate_core import git
@@ -280,20 +387,22 @@ def makemigrations_for(pyproject: Path, repo: Path, staged: list[Path], *, stage
 
     config = load_config(pyproject)
     with tempfile.TemporaryDirectory(prefix="migrate-core-hook-") as tmp:
-        models_root = _copy_staged(repo, config.root, Path(tmp))
+        skip = tuple(a.migrations_dir for a in config.apps.values())
+        models_root = _copy_staged(repo, config.root, Path(tmp), skip)
         try:
             hints = _rename_hints(repo, config, staged)
-            answer = _plan(config, models_root, hints, mode="make")
+            with _own_imports(models_root):
+                answer = _plan(config, models_root, hints, mode="make")
         except QuestionRequired as exc:
             where = _shown(config.root, repo)
-            cd = f"cd {where} && " if where != "." else ""
+            cd = f"cd {shlex.quote(where)} && " if where != "." else ""
             _say(str(exc))
             _say(
                 f"\nThe hook cannot ask; run it by hand in a terminal:\n  {cd}migrate-core makemigrations"
             )
             return EXIT_FAIL
         except MigrateCoreError as exc:
-            _say(_fix_paths(str(exc), models_root, config.root, repo))
+            _say(_error_text(exc, models_root, config.root, repo))
             return EXIT_FAIL
     store_model_files(
         pyproject, answer.get("model_files", []), [a.migrations_dir for a in config.apps.values()]
@@ -362,23 +471,24 @@ def check_for(pyproject: Path, repo: Path, options: dict[str, Any]) -> int:
             args += [f"--{key.replace('_', '-')}", value]
     if options.get("strict"):
         args.append("--strict")
-    try:
-        cli.check_migrations_main.main(
-            args=args, prog_name="check-migrations", standalone_mode=False
-        )
-        code = EXIT_OK
-    except SystemExit as exc:
-        code = int(exc.code or 0)
     from migrate_core import worker
     from migrate_core.config import load_config
 
-    config = load_config(pyproject)
-    if not config.python:
-        store_model_files(
-            pyproject,
-            worker.model_files(config.root),
-            [a.migrations_dir for a in config.apps.values()],
-        )
+    with _own_imports(pyproject.parent):
+        try:
+            cli.check_migrations_main.main(
+                args=args, prog_name="check-migrations", standalone_mode=False
+            )
+            code = EXIT_OK
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        config = load_config(pyproject)
+        if not config.python:
+            store_model_files(
+                pyproject,
+                worker.model_files(config.root),
+                [a.migrations_dir for a in config.apps.values()],
+            )
     return code
 
 
@@ -428,7 +538,9 @@ def main(argv: list[str] | None = None) -> int:
         for pyproject, files in sorted(projects.items()):
             if args.command == "makemigrations":
                 if needs_work(pyproject, files):
-                    status = max(status, makemigrations_for(pyproject, _repo(cwd), files, stage=args.stage))
+                    status = max(
+                        status, makemigrations_for(pyproject, _repo(cwd), files, stage=args.stage)
+                    )
             elif needs_work(pyproject, files, migrations_too=True):
                 status = max(status, check_for(pyproject, _repo(cwd), vars(args)))
     except Exception as exc:
@@ -453,5 +565,18 @@ def run() -> None:
     sys.exit(main())
 
 
+def drop_cwd_from_path() -> None:
+    """Take the current folder off the front of sys.path, where ``python -m`` puts it.
+
+    The plain git hook runs ``python -m migrate_core.hook`` (and the hook runs the
+    worker the same way) at the top of the working tree: an untracked module there
+    would be imported as if it were part of the commit, although the models are
+    meant to come only from the staged copy.
+    """
+    if sys.path and sys.path[0] in ("", os.getcwd()):
+        del sys.path[0]
+
+
 if __name__ == "__main__":
+    drop_cwd_from_path()
     run()

@@ -44,7 +44,6 @@ missing one (a missed hint only makes the user answer a question):
 from __future__ import annotations
 
 import ast
-import copy
 import warnings
 from collections.abc import Callable
 from collections.abc import Hashable
@@ -162,17 +161,20 @@ def _str_constant(node: ast.expr) -> str | None:
 def _without_explicit_name(call: ast.Call) -> tuple[ast.Call, str | None]:
     """The call without its database column name (first positional string or ``name=``),
     and that name."""
-    call = copy.deepcopy(call)
+    # A new Call sharing the old one's children: only ``ast.dump`` reads it, and a deep
+    # copy per attribute cost a second on a 200-model file.
     explicit: str | None = None
-    if call.args and (value := _str_constant(call.args[0])) is not None:
+    args = list(call.args)
+    keywords = list(call.keywords)
+    if args and (value := _str_constant(args[0])) is not None:
         explicit = value
-        del call.args[0]
-    for i, keyword in enumerate(call.keywords):
+        del args[0]
+    for i, keyword in enumerate(keywords):
         if keyword.arg == "name" and (value := _str_constant(keyword.value)) is not None:
             explicit = value
-            del call.keywords[i]
+            del keywords[i]
             break
-    return call, explicit
+    return ast.Call(func=call.func, args=args, keywords=keywords), explicit
 
 
 def _attr(class_name: str, stmt: ast.stmt) -> _Attr | None:

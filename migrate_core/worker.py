@@ -22,6 +22,8 @@ from typing import Any
 
 from migrate_core.exceptions import ConfigError
 from migrate_core.exceptions import MigrateCoreError
+from migrate_core.exceptions import ModelImportError
+from migrate_core.exceptions import QuestionRequired
 
 
 def resolve_python(setting: str, root: Path) -> str:
@@ -51,10 +53,20 @@ def resolve_python(setting: str, root: Path) -> str:
 
 
 def uses_other_python(python: str) -> bool:
+    """Whether ``python`` belongs to another environment than the running interpreter.
+
+    A virtualenv's ``bin/python`` is usually a symlink to the base interpreter, so
+    resolving the file would make every venv built from one Python look like ours
+    (and the models would be imported here, without the project's packages). A
+    venv is the folder its interpreter lies in (``pyvenv.cfg`` sits above it):
+    compare those folders instead.
+    """
     try:
-        return Path(python).resolve() != Path(sys.executable).resolve()
+        theirs = Path(python).absolute().parent.resolve()
+        mine = Path(sys.executable).absolute().parent.resolve()
     except OSError:
         return True
+    return theirs != mine
 
 
 def run_in(python: str, request: dict[str, Any]) -> dict[str, Any]:
@@ -90,10 +102,25 @@ def run_in(python: str, request: dict[str, Any]) -> dict[str, Any]:
         )
     error = answer.get("error")
     if error:
-        exc = MigrateCoreError(error["message"])
-        exc.exit_code = error.get("exit_code", 2)
-        raise exc
+        raise _rebuilt_error(error)
     return answer
+
+
+def _rebuilt_error(error: dict[str, Any]) -> MigrateCoreError:
+    """The worker's error as the exception the caller would have caught in-process: the
+    hook treats a question (print the command to run by hand) and an import error (point
+    at the real file) differently from the rest."""
+    message = error["message"]
+    kind = error.get("type")
+    exc: MigrateCoreError
+    if kind == QuestionRequired.__name__:
+        exc = QuestionRequired(message)
+    elif kind == ModelImportError.__name__:
+        exc = ModelImportError(message, path=error.get("path"), line=error.get("line"))
+    else:
+        exc = MigrateCoreError(message)
+    exc.exit_code = error.get("exit_code", 2)
+    return exc
 
 
 def handle(request: dict[str, Any]) -> dict[str, Any]:
@@ -187,14 +214,30 @@ def model_files(root: Path) -> list[str]:
 
 def main() -> None:
     request = json.loads(sys.stdin.read())
+    # stdout carries the answer: whatever the models print while they are imported
+    # goes to stderr instead, or it would corrupt the JSON.
+    out = sys.stdout
+    sys.stdout = sys.stderr
     try:
         answer = handle(request)
     except MigrateCoreError as exc:
+        path = getattr(exc, "path", None)
         answer = {
-            "error": {"message": str(exc), "exit_code": exc.exit_code, "type": type(exc).__name__}
+            "error": {
+                "message": str(exc),
+                "exit_code": exc.exit_code,
+                "type": type(exc).__name__,
+                "path": str(path) if path is not None else None,
+                "line": getattr(exc, "line", None),
+            }
         }
-    sys.stdout.write(json.dumps(answer))
+    finally:
+        sys.stdout = out
+    out.write(json.dumps(answer))
 
 
 if __name__ == "__main__":
+    from migrate_core.hook import drop_cwd_from_path
+
+    drop_cwd_from_path()
     main()
