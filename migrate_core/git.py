@@ -1,14 +1,31 @@
 """Everything migrate-core asks git, in one place.
 
-Two speeds. The commit hook runs on every commit and its "no model changed" path
-must finish in under 80 ms including interpreter start, so the functions it uses
-(:func:`repo_root`, :func:`staged_paths`, :func:`staged_blob`, :func:`head_blob`,
-:func:`read_blobs`, :func:`staged_hunks`, :func:`stage`, :func:`is_merging`,
-:func:`is_shallow`) each run the ``git`` binary exactly once through
-:mod:`subprocess`. GitPython is deliberately not used anywhere in this module: its
-import alone costs ~95 ms, and the CI-side functions (:func:`resolve_base`,
-:func:`changed_files`, :func:`file_at`, :func:`list_files_at`) need nothing from it
-that a plumbing command with ``-z`` output does not give more predictably.
+Two speeds, two ways of asking.
+
+*Fast, plain git.* The commit hook runs on every commit and its "no model changed"
+path must finish in under 80 ms including interpreter start, so the functions it
+uses (:func:`repo_root`, :func:`staged_paths`, :func:`staged_blob`,
+:func:`head_blob`, :func:`read_blobs`, :func:`staged_hunks`, :func:`stage`,
+:func:`is_merging`, :func:`is_shallow`, and their neighbours :func:`tracked_files`,
+:func:`export_index`, :func:`not_staged`, :func:`hooks_path`) each run the ``git``
+binary exactly once through :mod:`subprocess` (``_run``). They must not import
+GitPython: its import alone costs ~95 ms, more than the whole budget. Importing
+this module does not import it either; the rich functions import it when called.
+
+*Rich, GitPython where it is at least as good.* The CI-side questions about
+history may take a few git calls each and pay GitPython's import.
+:func:`resolve_base` and :func:`resolve_ref` run on a GitPython ``Repo``
+(``_repo``): it finds a worktree's git dir and common dir (where the ``shallow``
+file lives), fetches and deepens with ``Remote.fetch``, and runs ``rev-parse``,
+``merge-base`` and ``rev-list`` through ``repo.git`` with the same environment
+hygiene as ``_run``. Where GitPython would answer differently from git, git's
+answer is kept and the function says why: revision *names* are resolved by ``git
+rev-parse``, not ``Repo.rev_parse`` (a Python re-implementation that fails on
+``@{upstream}`` and ``@{<date>}``, see ``_resolve``); :func:`changed_files` keeps
+plain ``git diff -z``/``git ls-files -z`` because GitPython's diff parser silently
+drops entries on some file names; :func:`file_at` and :func:`list_files_at` keep
+plain ``cat-file``/``ls-tree`` because GitPython cannot read SHA-256 trees and
+would double the cost of each call.
 
 Conventions (all functions):
 
@@ -33,10 +50,17 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import Any
 from typing import Literal
 from typing import cast
 
 from migrate_core.exceptions import MigrateCoreError
+
+if TYPE_CHECKING:
+    # Only for annotations: importing GitPython costs ~95 ms (see the module docstring).
+    from git import Repo
+    from git.exc import GitCommandError
 
 StagedStatus = Literal["A", "M", "D", "R", "T", "U"]
 """Status letters of ``git diff --name-status``: added, modified, deleted, renamed,
@@ -54,6 +78,10 @@ _HUNK_HEADER_RE = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 # working tree, so ``rev-parse --show-toplevel`` from a subfolder would answer the
 # subfolder. We always locate the repository from ``cwd=repo_root`` instead.
 _LOCATION_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR")
+
+# Added to the environment of commands that talk to a remote: missing credentials must
+# make ``git fetch`` fail in CI instead of waiting forever for a password.
+_NETWORK_ENV = {"GIT_TERMINAL_PROMPT": "0"}
 
 
 class GitError(MigrateCoreError):
@@ -125,7 +153,7 @@ def _git_dir_of(root: Path) -> Path | None:
     return None
 
 
-def _env(root: Path, *, network: bool = False) -> dict[str, str]:
+def _env(root: Path) -> dict[str, str]:
     """The environment for a git child process working on the repository at ``root``.
 
     * Repository-location variables are dropped (see ``_LOCATION_VARS``): ``cwd`` says
@@ -137,8 +165,7 @@ def _env(root: Path, *, network: bool = False) -> dict[str, str]:
       index (a hook that runs our tests) it would be silently wrong.
     * ``GIT_OPTIONAL_LOCKS=0``: read-only commands must not take the index lock to
       refresh stat data; the commit running the hook holds it.
-    * Network commands get ``GIT_TERMINAL_PROMPT=0`` so that missing credentials make
-      ``git fetch`` fail in CI instead of waiting forever for a password.
+    * Network commands (``git fetch``, run by :func:`_fetch`) add ``_NETWORK_ENV``.
     """
     env = dict(os.environ)
     for name in _LOCATION_VARS:
@@ -155,8 +182,6 @@ def _env(root: Path, *, network: bool = False) -> dict[str, str]:
         if not keep:
             del env["GIT_INDEX_FILE"]
     env["GIT_OPTIONAL_LOCKS"] = "0"
-    if network:
-        env["GIT_TERMINAL_PROMPT"] = "0"
     return env
 
 
@@ -178,7 +203,6 @@ def _run(
     input: bytes | None = None,
     ok: tuple[int, ...] = (0,),
     hint: str = "",
-    network: bool = False,
     index_file: Path | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
     """Run ``git <args>`` in ``root``; raise :class:`GitError` on an exit code not in ``ok``.
@@ -187,7 +211,7 @@ def _run(
     with a byte >= 0x80 (``"caf\\303\\251.py"``); with it and ``-z`` names arrive raw.
     """
     command = ["git", "-c", "core.quotepath=off", *args]
-    env = _env(root, network=network)
+    env = _env(root)
     if index_file is not None:
         env["GIT_INDEX_FILE"] = str(index_file)
     try:
@@ -589,42 +613,131 @@ def hooks_path(repo_root: Path) -> Path:
 
 
 # --------------------------------------------------------------------------------------
-# rich: CI-side questions about history (a few git calls each is fine)
+# rich: CI-side questions about history (GitPython; a few git calls each is fine)
 # --------------------------------------------------------------------------------------
 
 
-def _resolve_commit(root: Path, rev: str) -> str | None:
-    """The full sha of the commit ``rev`` names, or None if it names none here."""
-    proc = _run(root, ["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], ok=(0, 1, 128))
-    if proc.returncode != 0:
-        return None
-    return proc.stdout.decode("ascii").strip() or None
+def _repo(root: Path) -> Repo:
+    """GitPython's view of the repository whose working tree is ``root``, confined to it.
 
-
-def _merge_base(root: Path, a: str, b: str) -> str | None:
-    """``git merge-base`` exits 1 (no output) when it finds no common ancestor, which in
-    a shallow clone usually means the history joining them was not fetched."""
-    proc = _run(root, ["merge-base", a, b], ok=(0, 1))
-    if proc.returncode != 0:
-        return None
-    return proc.stdout.decode("ascii").strip() or None
-
-
-def _shallow_commits(root: Path) -> set[str]:
-    proc = _run(root, ["rev-parse", "--git-path", "shallow"])
-    out = proc.stdout
-    if out.endswith(b"\n"):
-        out = out[:-1]
-    shallow_file = Path(os.fsdecode(out))
-    if not shallow_file.is_absolute():
-        shallow_file = root / shallow_file
+    The git commands GitPython runs inherit :data:`os.environ`, and
+    ``Git.update_environment`` can add or replace a variable, never remove one. So
+    where ``_env`` *drops* a variable (a location variable exported by a surrounding
+    hook, a foreign ``GIT_INDEX_FILE``), it is pinned here to the value git would have
+    found by itself from ``root``; every other difference of ``_env``
+    (``GIT_OPTIONAL_LOCKS=0``) is set as is. Close the result (``with _repo(root) as
+    repo:``): GitPython may keep ``cat-file`` processes running for it.
+    """
     try:
-        return set(shallow_file.read_text(encoding="ascii").split())
+        import git
+    except ImportError as exc:
+        # GitPython runs ``git version`` when imported and fails the import without git.
+        raise GitError(
+            f"GitPython could not start git ({exc}); install git and make sure it is on PATH."
+        ) from exc
+    # ``Repo()`` itself reads GIT_COMMON_DIR (and GIT_WORK_TREE, given a git dir) from
+    # os.environ to find the repository, and has no option to ignore them: a hook's
+    # variables would make it read another repository's refs and shallow file. So they
+    # are hidden for the constructor only. This mutates os.environ, which is safe
+    # because migrate-core asks git from one thread.
+    hidden = {name: os.environ.pop(name) for name in _LOCATION_VARS if name in os.environ}
+    try:
+        # expand_vars=False: a folder literally named ``$HOME`` is not to be expanded.
+        repo = git.Repo(os.fspath(root.absolute()), expand_vars=False)
+    except git.NoSuchPathError:
+        raise GitError(f"The folder {root} does not exist.") from None
+    except git.InvalidGitRepositoryError:
+        raise GitError(f"{root} is not the top folder of a git working tree.") from None
+    finally:
+        os.environ.update(hidden)
+    wanted = _env(root)
+    dropped = [name for name in os.environ if name not in wanted]
+    overrides = {name: value for name, value in wanted.items() if os.environ.get(name) != value}
+    if any(name in _LOCATION_VARS for name in dropped):
+        overrides["GIT_DIR"] = os.fspath(repo.git_dir)
+        overrides["GIT_COMMON_DIR"] = os.fspath(repo.common_dir)
+        if repo.working_tree_dir is not None:
+            overrides["GIT_WORK_TREE"] = os.fspath(repo.working_tree_dir)
+    if "GIT_INDEX_FILE" in dropped:
+        overrides["GIT_INDEX_FILE"] = os.path.join(repo.git_dir, "index")
+    repo.git.update_environment(**overrides)
+    return repo
+
+
+def _stderr_of(exc: GitCommandError) -> str:
+    """git's own stderr from a GitPython error, which wraps it as ``\\n  stderr: '...'``."""
+    text = exc.stderr
+    prefix = "\n  stderr: '"
+    if text.startswith(prefix) and text.endswith("'"):
+        return text[len(prefix) : -1]
+    return text
+
+
+def _failed(exc: GitCommandError) -> GitError:
+    """The :class:`GitError` for a git command GitPython ran and that failed, worded like
+    the ones :func:`_run` raises."""
+    args = [str(part) for part in exc.command[1:]]
+    stderr = _stderr_of(exc)
+    first = _first_line(stderr.encode("utf-8", "replace")) or "no message"
+    return GitError(
+        f"{_display(args)} failed (exit {exc.status}): {first}", command=args, stderr=stderr
+    )
+
+
+def _resolve(repo: Repo, rev: str) -> str | None:
+    """The full sha of the commit ``rev`` names (an annotated tag peels to its commit), or
+    None if it names none here.
+
+    Asked of ``git rev-parse --verify`` through ``repo.git``, not of ``Repo.commit`` /
+    ``Repo.rev_parse``: those re-implement revision syntax in Python, and it differs
+    from git on names a developer may well pass as the base: ``@{upstream}`` (``@{u}``,
+    ``main@{u}``) fails with ValueError and ``main@{yesterday}`` raises
+    NotImplementedError, where git answers both.
+    """
+    from git.exc import GitCommandError
+
+    try:
+        out: str = repo.git.rev_parse("--verify", "--quiet", f"{rev}^{{commit}}")
+    except GitCommandError:
+        return None
+    return out.strip() or None
+
+
+def _merge_base(repo: Repo, a: str, b: str) -> str | None:
+    """The best common ancestor of commits ``a`` and ``b``, None if git finds none (exit 1),
+    which in a shallow clone usually means the history joining them was not fetched.
+
+    ``git merge-base`` through ``repo.git`` rather than ``Repo.merge_base``: that one
+    only adds a Commit object per answer, looked up by a Python parser that accepts
+    SHA-1 names only (in a SHA-256 repository it raises BadName), to give us back
+    the sha we already have.
+    """
+    from git.exc import GitCommandError
+
+    try:
+        out: str = repo.git.merge_base(a, b)
+    except GitCommandError as exc:
+        if exc.status == 1:
+            return None
+        raise _failed(exc) from exc
+    return out.strip() or None
+
+
+def _shallow_commits(repo: Repo) -> set[str] | None:
+    """The commits at the shallow boundary, or None if the clone is complete.
+
+    Read from ``shallow`` in the common git dir (shared by all worktrees, found by
+    GitPython); git itself calls a repository shallow exactly when it can open that
+    file, which is what :func:`is_shallow` answers with one more process.
+    """
+    try:
+        text = (Path(repo.common_dir) / "shallow").read_text(encoding="ascii")
     except OSError:
-        return set()
+        return None
+    return set(text.split())
 
 
-def _exact_in_shallow(root: Path, head: str, base: str, found: str) -> bool:
+def _exact_in_shallow(repo: Repo, head: str, base: str, found: str) -> bool:
     """Whether a merge base found in a shallow clone is the true one.
 
     A shallow boundary hides a commit's parents, so ``git merge-base`` may find an
@@ -633,11 +746,16 @@ def _exact_in_shallow(root: Path, head: str, base: str, found: str) -> bool:
     commits reachable from HEAD or the base but not from the found merge base. If
     that part is complete, any better common ancestor would have been found.
     """
-    shallow = _shallow_commits(root)
+    from git.exc import GitCommandError
+
+    shallow = _shallow_commits(repo)
     if not shallow:
         return True
-    proc = _run(root, ["rev-list", head, base, f"^{found}"])
-    region = proc.stdout.decode("ascii").split()
+    try:
+        # Only the shas are needed: ``iter_commits`` would build a Commit for each.
+        region = repo.git.rev_list(head, base, f"^{found}").split()
+    except GitCommandError as exc:
+        raise _failed(exc) from exc
     return shallow.isdisjoint(region)
 
 
@@ -671,29 +789,65 @@ def resolve_ref(repo_root: Path, ref: str) -> str:
     """
     _check_rev(ref)
     candidates = _ref_candidates(ref)
-    for candidate in candidates:
-        sha = _resolve_commit(repo_root, candidate)
-        if sha is not None:
-            return sha
+    with _repo(repo_root) as repo:
+        for candidate in candidates:
+            sha = _resolve(repo, candidate)
+            if sha is not None:
+                return sha
     raise GitError(
         f"{ref!r} names no commit here (tried {', '.join(candidates)}). Check the branch "
         f"name, or fetch it first (`git fetch origin {ref}`)."
     )
 
 
-def _fetch_more(root: Path, option: str, refspec: str) -> None:
-    """``git fetch --deepen=N`` or ``--unshallow`` from origin.
+def _fetch(
+    repo: Repo,
+    refspec: str | None,
+    *,
+    depth: int | None = None,
+    deepen: int | None = None,
+    unshallow: bool = False,
+) -> None:
+    """``git fetch --no-tags [--depth=N | --deepen=N | --unshallow] origin [<refspec>]``.
+
+    ``refspec=None`` fetches what origin's configured refspec says (its HEAD if none
+    is configured). The commit fetched is read back from ``FETCH_HEAD`` by the
+    caller; the per-ref report ``Remote.fetch`` returns is not needed. The remote is
+    named rather than looked up in the configuration, so a missing ``origin`` fails
+    with git's own message. ``_NETWORK_ENV`` is added for the duration.
+    """
+    from git import Remote
+    from git.exc import GitCommandError
+
+    options: dict[str, Any] = {"no_tags": True}
+    if depth is not None:
+        options["depth"] = depth
+    if deepen is not None:
+        options["deepen"] = deepen
+    if unshallow:
+        options["unshallow"] = True
+    # An empty list, unlike None, skips GitPython's check that origin has a fetch
+    # refspec configured: it is what plain ``git fetch origin`` does.
+    specs = [] if refspec is None else [refspec]
+    try:
+        with repo.git.custom_environment(**_NETWORK_ENV):
+            Remote(repo, "origin").fetch(specs, **options)
+    except GitCommandError as exc:
+        raise _failed(exc) from exc
+
+
+def _fetch_more(repo: Repo, refspec: str, *, deepen: int | None = None) -> None:
+    """``git fetch --deepen=<deepen>`` from origin, or ``--unshallow`` if None.
 
     The server deepens *every* shallow boundary of ours that its refs reach, HEAD's
     included, whatever ref we name; naming the base keeps it from also downloading
     every other branch of the configured refspec. Only if origin does not have the
     base (a local branch, a sha) does the configured refspec serve instead.
     """
-    args = ["fetch", "--no-tags", "--quiet", option, "origin"]
     try:
-        _run(root, [*args, refspec], network=True)
+        _fetch(repo, refspec, deepen=deepen, unshallow=deepen is None)
     except GitError:
-        _run(root, args, network=True)
+        _fetch(repo, None, deepen=deepen, unshallow=deepen is None)
 
 
 def resolve_base(repo_root: Path, ref: str, *, max_deepen: int = 1000, first_step: int = 50) -> str:
@@ -713,7 +867,13 @@ def resolve_base(repo_root: Path, ref: str, *, max_deepen: int = 1000, first_ste
     Raises :class:`GitError` naming the ref and the fix rather than answering wrong.
     """
     _check_rev(ref)
-    head = _resolve_commit(repo_root, "HEAD")
+    with _repo(repo_root) as repo:
+        return _resolve_base(repo, ref, max_deepen=max_deepen, first_step=first_step)
+
+
+def _resolve_base(repo: Repo, ref: str, *, max_deepen: int, first_step: int) -> str:
+    """:func:`resolve_base` on an open ``Repo``, closed by the caller however this ends."""
+    head = _resolve(repo, "HEAD")
     if head is None:
         raise GitError(
             f"Cannot compare with {ref!r}: this repository has no commit yet (HEAD is unborn)."
@@ -721,22 +881,19 @@ def resolve_base(repo_root: Path, ref: str, *, max_deepen: int = 1000, first_ste
     candidates = _ref_candidates(ref)
     base: str | None = None
     for candidate in candidates:
-        base = _resolve_commit(repo_root, candidate)
+        base = _resolve(repo, candidate)
         if base is not None:
             break
 
-    shallow = is_shallow(repo_root)
+    shallow = _shallow_commits(repo) is not None
     fix = (
         "In GitHub Actions, check out with full history: `actions/checkout` with "
         "`fetch-depth: 0`; elsewhere run `git fetch --unshallow origin` first."
     )
     _, refspec = _fetch_spec(ref)
     if base is None:
-        fetch = ["fetch", "--no-tags", "--quiet"]
-        if shallow:
-            fetch.append(f"--depth={first_step}")
         try:
-            _run(repo_root, [*fetch, "origin", refspec], network=True)
+            _fetch(repo, refspec, depth=first_step if shallow else None)
         except GitError as exc:
             raise GitError(
                 f"The base ref {ref!r} is not known here (tried {', '.join(candidates)}) "
@@ -745,7 +902,7 @@ def resolve_base(repo_root: Path, ref: str, *, max_deepen: int = 1000, first_ste
                 command=exc.command,
                 stderr=exc.stderr,
             ) from exc
-        base = _resolve_commit(repo_root, "FETCH_HEAD")
+        base = _resolve(repo, "FETCH_HEAD")
         if base is None:
             raise GitError(f"Fetching {ref!r} from origin gave no commit. {fix}")
 
@@ -753,7 +910,7 @@ def resolve_base(repo_root: Path, ref: str, *, max_deepen: int = 1000, first_ste
     step = first_step
     unshallowed = False
     while True:
-        found = _merge_base(repo_root, head, base)
+        found = _merge_base(repo, head, base)
         if not shallow:
             if found is not None:
                 return found
@@ -762,20 +919,20 @@ def resolve_base(repo_root: Path, ref: str, *, max_deepen: int = 1000, first_ste
                 + (" even after fetching the full history. " if unshallowed else ". ")
                 + f"Is {ref!r} really the base branch of this one? {fix}"
             )
-        if found is not None and _exact_in_shallow(repo_root, head, base, found):
+        if found is not None and _exact_in_shallow(repo, head, base, found):
             return found
         if unshallowed:
             # --unshallow succeeded but the repository is still shallow: give up.
             break
+        deepen: int | None = None  # None: --unshallow
         if fetched < max_deepen:
-            more = f"--deepen={step}"
+            deepen = step
             fetched += step
             step *= 2
         else:
-            more = "--unshallow"
             unshallowed = True
         try:
-            _fetch_more(repo_root, more, refspec)
+            _fetch_more(repo, refspec, deepen=deepen)
         except GitError as exc:
             raise GitError(
                 f"Cannot find where HEAD left {ref!r}: this is a shallow clone and fetching "
@@ -783,7 +940,7 @@ def resolve_base(repo_root: Path, ref: str, *, max_deepen: int = 1000, first_ste
                 command=exc.command,
                 stderr=exc.stderr,
             ) from exc
-        shallow = is_shallow(repo_root)
+        shallow = _shallow_commits(repo) is not None
     raise GitError(
         f"Cannot find where HEAD left {ref!r} in this shallow clone, even after fetching "
         f"more history. {fix}"
@@ -807,6 +964,16 @@ def changed_files(
     old path plus ``A`` of the new (``--no-renames``): a moved migration file is a
     removed migration and a new one. A type change (file <-> symlink) or an unmerged
     path counts as ``M``.
+
+    Plain git on purpose, not ``Commit.diff(None)`` and ``Repo.untracked_files``.
+    GitPython parses the raw diff in a reader thread that decodes it as strict UTF-8
+    and splits records on ``\\0:``: a file name that is not UTF-8, or that starts with
+    ``:``, makes that thread fail and ``diff()`` return a short list *without
+    raising*, so a changed migration would silently pass the check.
+    ``untracked_files`` parses ``git status --porcelain`` without ``-z`` (raising
+    UnicodeDecodeError on such a name), takes no pathspec, and computes the whole
+    status. ``git diff -z`` and ``git ls-files -z`` with our own parsing have neither
+    problem.
     """
     _check_rev(base)
     if paths_under is not None and not paths_under:
@@ -857,6 +1024,14 @@ def file_at(repo_root: Path, rev: str, path: str) -> bytes | None:
     None when the file does not exist there; :class:`GitError` when ``rev`` itself is
     unknown, so a typo in a branch name is not mistaken for "file absent" (one
     ``cat-file --batch`` call asks both questions).
+
+    Plain git, not GitPython's ``Tree / path`` and ``Blob.data_stream``, although they
+    would do the same: GitPython parses tree objects assuming 20-byte SHA-1 ids, so
+    in a SHA-256 repository (``git init --object-format=sha256``) every lookup fails
+    with AssertionError; and each call would cost a ``Repo``, a ``git rev-parse`` to
+    resolve ``rev`` and a ``cat-file`` process, over twice the time of this one
+    ``cat-file --batch``, in a function the git check calls once per migration file
+    of the base branch.
     """
     _check_rev(rev)
     _check_path(path)
@@ -874,6 +1049,8 @@ def list_files_at(repo_root: Path, rev: str, folder: str) -> list[str]:
     ``--full-tree`` makes the folder relative to the top whatever the cwd, and
     ``ls-tree`` matches whole path components, so ``shop/mig`` does not list
     ``shop/migrations``. Submodules and symlinked folders are not descended into.
+    Plain git rather than ``Tree.traverse()`` for the reasons given in :func:`file_at`
+    (GitPython cannot read SHA-256 trees).
     """
     _check_rev(rev)
     folder = folder.strip("/")

@@ -402,7 +402,15 @@ def makemigrations_for(pyproject: Path, repo: Path, staged: list[Path], *, stage
             )
             return EXIT_FAIL
         except MigrateCoreError as exc:
-            _say(_error_text(exc, models_root, config.root, repo))
+            text = _error_text(exc, models_root, config.root, repo)
+            where = _shown(config.root, repo)
+            if where != "." and "run: migrate-core makemigrations --merge" in text:
+                # The commit runs at the repository's top; the command must run in the project.
+                text = text.replace(
+                    "run: migrate-core makemigrations --merge",
+                    f"run: cd {shlex.quote(where)} && migrate-core makemigrations --merge",
+                )
+            _say(text)
             return EXIT_FAIL
     store_model_files(
         pyproject, answer.get("model_files", []), [a.migrations_dir for a in config.apps.values()]

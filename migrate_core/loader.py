@@ -171,6 +171,11 @@ class MigrationLoader:
     def __init__(self, config: Config, *, applied: Iterable[Key] | None = None) -> None:
         self.config = config
         self.root = config.root
+        # Migrations may import the project's own modules (custom column types); so may
+        # unpickling a cached state. Appended, not prepended: a staged copy of the project
+        # that the hook put first must keep winning.
+        if str(config.root) not in sys.path:
+            sys.path.append(str(config.root))
         self.files: dict[Key, MigrationFile] = {}
         self._sources: dict[Key, bytes] = {}
         self._migrations: dict[Key, Migration] = {}

@@ -48,6 +48,7 @@ import warnings
 from collections.abc import Callable
 from collections.abc import Hashable
 from collections.abc import Iterable
+from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
@@ -114,7 +115,14 @@ class _Class:
 
 @dataclass
 class _Module:
-    """What a source says at each line: which class starts there, which attribute."""
+    """What a source says at the lines a diff touched, and the names it defines.
+
+    ``classes_at``/``attrs_at`` hold only the classes and attributes whose statement
+    *starts* on one of the lines asked for (that is where a rename shows, and where
+    :func:`_at_lines` looks). ``class_attrs`` has every class of the source, with the
+    names of its attributes and methods, for the rules that ask whether a name
+    exists elsewhere.
+    """
 
     lines: list[str]
     classes_at: dict[int, _Class] = field(default_factory=dict)
@@ -177,37 +185,83 @@ def _without_explicit_name(call: ast.Call) -> tuple[ast.Call, str | None]:
     return ast.Call(func=call.func, args=args, keywords=keywords), explicit
 
 
-def _attr(class_name: str, stmt: ast.stmt) -> _Attr | None:
-    """Describe an assignment in a class body; None for anything else."""
-    annotation: ast.expr | None = None
-    value: ast.expr | None
+def _assignment(stmt: ast.stmt) -> tuple[str, ast.expr | None, ast.expr | None] | None:
+    """``(name, annotation, value)`` of ``name = value`` or ``name: annotation [= value]``;
+    None for any other statement (several targets, ``self.x = ...``, a ``def``)."""
     if isinstance(stmt, ast.Assign):
         if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
             return None
-        name = stmt.targets[0].id
-        value = stmt.value
-    elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-        name = stmt.target.id
-        annotation = stmt.annotation
-        value = stmt.value
-    else:
-        return None
-    head = f"{type(stmt).__name__}|{ast.dump(annotation) if annotation is not None else ''}|"
+        return stmt.targets[0].id, None, stmt.value
+    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+        return stmt.target.id, stmt.annotation, stmt.value
+    return None
+
+
+def _kind(
+    name: str, annotation: ast.expr | None, value: ast.expr | None
+) -> Literal["column", "tablename", "other"]:
+    """What an assignment in a class body declares; cheap, no ``ast.dump``."""
     if name == "__tablename__":
-        tablename = _str_constant(value) if value is not None else None
-        return _Attr(class_name, name, stmt.col_offset, "tablename", head, tablename=tablename)
+        return "tablename"
     if isinstance(value, ast.Call) and _call_name(value) in _COLUMN_CALLS:
-        stripped, explicit = _without_explicit_name(value)
-        signature = head + ast.dump(stripped)
-        return _Attr(class_name, name, stmt.col_offset, "column", signature, explicit or name)
+        return "column"
     if value is None and _is_mapped(annotation):
-        return _Attr(class_name, name, stmt.col_offset, "column", head, name)
-    return _Attr(class_name, name, stmt.col_offset, "other", head)
+        return "column"
+    return "other"
 
 
-def _index(source: str) -> _Module | None:
-    """Index a models source by line; None if it does not parse (the hook reports
-    the syntax error elsewhere, when it imports the models)."""
+def _attr(class_name: str, stmt: ast.stmt) -> _Attr | None:
+    """Describe an assignment in a class body, signature included; None for anything else.
+
+    The signature is an ``ast.dump`` of the whole statement, which is most of the
+    cost of reading a models file: :func:`_index` calls this only for statements on
+    lines the diff touched.
+    """
+    assignment = _assignment(stmt)
+    if assignment is None:
+        return None
+    name, annotation, value = assignment
+    kind = _kind(name, annotation, value)
+    head = f"{type(stmt).__name__}|{ast.dump(annotation) if annotation is not None else ''}|"
+    if kind == "tablename":
+        tablename = _str_constant(value) if value is not None else None
+        return _Attr(class_name, name, stmt.col_offset, kind, head, tablename=tablename)
+    if kind == "column":
+        if isinstance(value, ast.Call):
+            stripped, explicit = _without_explicit_name(value)
+            signature = head + ast.dump(stripped)
+            return _Attr(class_name, name, stmt.col_offset, kind, signature, explicit or name)
+        return _Attr(class_name, name, stmt.col_offset, kind, head, name)  # bare Mapped[...]
+    return _Attr(class_name, name, stmt.col_offset, kind, head)
+
+
+def _class_defs(body: Iterable[ast.AST]) -> Iterator[ast.ClassDef]:
+    """Every class statement in ``body``, nested ones included (in classes, functions,
+    ``if``/``try``/``with``/``match`` blocks).
+
+    Only statement lists are descended into: a class cannot appear inside an
+    expression, and skipping expressions avoids visiting most nodes of the tree,
+    which ``ast.walk`` would.
+    """
+    for node in body:
+        if isinstance(node, ast.ClassDef):
+            yield node
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(node, name, None)
+            if isinstance(children, list):
+                yield from _class_defs(children)
+
+
+def _index(source: str, lines: Iterable[int]) -> _Module | None:
+    """Index a models source for the diff's ``lines`` (1-based, this side's numbers);
+    None if it does not parse (the hook reports the syntax error elsewhere, when it
+    imports the models).
+
+    The source is parsed once. Names (per class: its attributes and methods) are
+    collected for every class, which is cheap; the ``ast.dump`` signatures that
+    compare statements are computed only for classes and attributes starting on one
+    of ``lines``, so the cost no longer grows with the size of the file.
+    """
     try:
         with warnings.catch_warnings():
             # "invalid escape sequence" and friends: the hook must not print them.
@@ -215,24 +269,35 @@ def _index(source: str) -> _Module | None:
             tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return None
+    wanted = set(lines)
     # Git numbers lines by "\n" only; str.splitlines() would also split on \x0c etc.
     module = _Module(lines=source.split("\n"))
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.ClassDef):
-            continue
-        attrs: list[_Attr] = []
+    for node in _class_defs(tree.body):
+        names: set[str] = set()
+        has_column = False
+        tablenames: list[str | None] = []
         for stmt in node.body:
-            attr = _attr(node.name, stmt)
-            if attr is not None:
-                attrs.append(attr)
-                module.attrs_at[stmt.lineno] = attr
-        tablenames = [a for a in attrs if a.kind == "tablename"]
-        abstract = _abstract_flag(node)
-        names = frozenset(a.name for a in attrs) | {
-            s.name for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
-        }
-        is_model = not abstract and (
-            bool(tablenames) or "__table__" in names or any(a.kind == "column" for a in attrs)
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                names.add(stmt.name)
+                continue
+            assignment = _assignment(stmt)
+            if assignment is None:
+                continue
+            name, annotation, value = assignment
+            names.add(name)
+            kind = _kind(name, annotation, value)
+            has_column = has_column or kind == "column"
+            if kind == "tablename":
+                tablenames.append(_str_constant(value) if value is not None else None)
+            if stmt.lineno in wanted:
+                attr = _attr(node.name, stmt)
+                if attr is not None:
+                    module.attrs_at[stmt.lineno] = attr
+        module.class_attrs.setdefault(node.name, set()).update(names)
+        if node.lineno not in wanted:
+            continue
+        is_model = not _abstract_flag(node) and (
+            bool(tablenames) or "__table__" in names or has_column
         )
         signature = "|".join(
             ",".join(ast.dump(item) for item in part)
@@ -242,10 +307,9 @@ def _index(source: str) -> _Module | None:
             name=node.name,
             indent=node.col_offset,
             signature=signature,
-            tablename=tablenames[-1].tablename if tablenames else None,
+            tablename=tablenames[-1] if tablenames else None,
             is_model=is_model,
         )
-        module.class_attrs.setdefault(node.name, set()).update(names)
     return module
 
 
@@ -298,8 +362,8 @@ def rename_hints(
     """
     if old_source is None:
         return []
-    old = _index(old_source)
-    new = _index(new_source)
+    old = _index(old_source, (n for hunk in hunks for n, _ in hunk.removed))
+    new = _index(new_source, (n for hunk in hunks for n, _ in hunk.added))
     if old is None or new is None:
         return []
 
@@ -323,8 +387,8 @@ def _class_hints(
 ) -> list[RenameHint]:
     """Table hints from renamed class lines; fills ``class_map`` (old -> new class name)
     so that columns of a renamed class still pair with their old selves."""
-    old_names = {c.name for c in old.classes_at.values()}
-    new_names = {c.name for c in new.classes_at.values()}
+    old_names = old.class_attrs.keys()
+    new_names = new.class_attrs.keys()
     hints: list[RenameHint] = []
 
     def key(c: _Class) -> Hashable:

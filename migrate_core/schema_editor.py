@@ -113,7 +113,9 @@ class SchemaEditor:
 
     def _quoted_name(self, name: str | None, *, index: bool = False) -> str:
         """A constraint or index name as the database stores it (shortened), quoted."""
-        return self.dialect.identifier_preparer.quote(database_name(self.dialect, name or "", index=index))
+        return self.dialect.identifier_preparer.quote(
+            database_name(self.dialect, name or "", index=index)
+        )
 
     def comment(self, text: str) -> None:
         """A note in ``sqlmigrate`` output (offline only)."""
@@ -470,14 +472,37 @@ class SchemaEditor:
                 else sa.literal(fill_value)
             )
             self.execute(t.update().where(t.c[old.name].is_(None)).values({old.name: value}))
+        if self.is_postgres and old.autoincrement != new.autoincrement and new.identity is None:
+            self._postgres_serial(table, new, on=new.autoincrement)
         if not changes:
             if swap_enum or (type_changed is False and old.type_code != new.type_code):
                 self._drop_unused_enums([old], state_after)
             return
-        existing = self._existing(old)
-        self.ops.alter_column(table.name, old.name, **changes, **existing)
+        self.ops.alter_column(table.name, old.name, **{**self._existing(old), **changes})
         if "type_" in changes:
             self._drop_unused_enums([old], state_after)
+
+    def _postgres_serial(self, table: st.TableState, column: st.ColumnState, *, on: bool) -> None:
+        """Make an existing integer column serial (or plain again), as create_all would.
+
+        SERIAL is a sequence named ``<table>_<column>_seq``, owned by the column, as its
+        default; switching it on also moves the sequence past the rows already there.
+        """
+        prep = self.dialect.identifier_preparer
+        t, c = prep.quote(table.name), prep.quote(column.name)
+        seq_name = f"{table.name}_{column.name}_seq"
+        seq = prep.quote(seq_name)
+        if on:
+            self.execute(f"CREATE SEQUENCE IF NOT EXISTS {seq} OWNED BY {t}.{c}")
+            self.execute(
+                f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT nextval('{seq_name}'::regclass)"
+            )
+            self.execute(
+                f"SELECT setval('{seq_name}'::regclass, COALESCE((SELECT MAX({c}) FROM {t}), 0) + 1, false)"
+            )
+        else:
+            self.execute(f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT")
+            self.execute(f"DROP SEQUENCE IF EXISTS {seq}")
 
     def rename_column(
         self,
@@ -538,7 +563,47 @@ class SchemaEditor:
         )
 
     def drop_index(self, table: st.TableState, index: st.IndexState) -> None:
+        if self.is_mysql:
+            self._keep_mysql_fk_index(table, index.name, index.columns)
         self.ops.drop_index(st._conv(index.name), table_name=table.name, **index.options)
+
+    def _keep_mysql_fk_index(
+        self, table: st.TableState, name: str | None, columns: tuple[str, ...]
+    ) -> None:
+        """Before MySQL drops an index a foreign key leans on, give the key its own again.
+
+        InnoDB needs an index starting with a foreign key's columns; it made one named
+        after the key, but dropped it when ours came along. Dropping ours now is refused
+        (error 1553) unless another index is there. The one we create is what
+        ``create_all`` leaves behind: an index named after the key.
+        """
+        if self.connection is None or name is None:
+            return
+        import sqlalchemy as sa
+
+        rows = self.connection.execute(
+            sa.text(
+                "SELECT index_name, column_name FROM information_schema.statistics "
+                "WHERE table_schema = DATABASE() AND table_name = :t ORDER BY index_name, seq_in_index"
+            ),
+            {"t": table.name},
+        ).fetchall()
+        indexes: dict[str, list[str]] = {}
+        for index_name, column_name in rows:
+            indexes.setdefault(index_name, []).append(column_name)
+        dropping = database_name(self.dialect, name, index=True)
+        for fk in table.foreign_keys:
+            if fk.name is None or tuple(columns[: len(fk.columns)]) != fk.columns:
+                continue
+            others = [
+                cols
+                for n, cols in indexes.items()
+                if n != dropping and tuple(cols[: len(fk.columns)]) == fk.columns
+            ]
+            if not others:
+                fk_index = database_name(self.dialect, fk.name, index=True)
+                self.ops.create_index(fk_index, table.name, list(fk.columns))
+                indexes[fk_index] = list(fk.columns)
 
     def rename_index(self, table: st.TableState, index: st.IndexState, new_name: str) -> None:
         prep = self.dialect.identifier_preparer
@@ -566,7 +631,9 @@ class SchemaEditor:
             for name in constraint.columns:
                 column = before.get_column(name)
                 if column is not None and column.autoincrement:
-                    self.ops.alter_column(before.name, name, **{**self._existing(column), "autoincrement": True})
+                    self.ops.alter_column(
+                        before.name, name, **{**self._existing(column), "autoincrement": True}
+                    )
 
     def drop_constraint(
         self, before: st.TableState, constraint: st.ConstraintState, state_after: st.ProjectState
@@ -586,10 +653,14 @@ class SchemaEditor:
             for name in constraint.columns:
                 column = before.get_column(name)
                 if column is not None and column.autoincrement:
-                    self.ops.alter_column(before.name, name, **{**self._existing(column), "autoincrement": False})
+                    self.ops.alter_column(
+                        before.name, name, **{**self._existing(column), "autoincrement": False}
+                    )
             prep = self.dialect.identifier_preparer
             self.execute(f"ALTER TABLE {prep.quote(before.name)} DROP PRIMARY KEY")
             return
+        if self.is_mysql and isinstance(constraint, st.UniqueState):
+            self._keep_mysql_fk_index(before, constraint.name, constraint.columns)
         self.ops.drop_constraint(st._conv(constraint.name), before.name, type_=constraint.kind)
         if self.is_mysql and isinstance(constraint, st.ForeignKeyState):
             self._drop_mysql_fk_index(before, constraint)
@@ -792,7 +863,7 @@ def _literal(value: Any) -> Any:
     """A one-off default as a server default clause."""
     import sqlalchemy as sa
 
-    if isinstance(value, str):
+    if isinstance(value, (str, sa.sql.elements.TextClause)):
         return value
     if isinstance(value, bool):
         return sa.true() if value else sa.false()

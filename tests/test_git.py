@@ -729,3 +729,154 @@ def test_worktree_reads_history_of_the_shared_repository(repo: Repo, tmp_path: P
     assert git.resolve_base(worktree, "main") == fork
     assert git.list_files_at(worktree, "main", "shop") == ["shop/migrations/0001_initial.py"]
     assert os.path.samefile(git.repo_root(worktree) or "", worktree)
+
+
+# ---------------------------------------------------------------------------------------
+# the rich functions run through GitPython: environment, revision syntax, edges
+# ---------------------------------------------------------------------------------------
+
+
+def test_rich_functions_ignore_foreign_hook_variables(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GitPython's commands inherit os.environ and it cannot unset a variable: a GIT_DIR
+    (or index) exported by a surrounding hook must still not redirect them."""
+    fork = make_history(repo, main_commits=20, feature_commits=10)
+    main_tip = repo.git("rev-parse", "main")
+    clone = Repo.clone(repo, tmp_path / "clone", "--depth", "1", "--branch", "feature")
+    other = Repo.init(tmp_path / "other")
+    other.write("shop/migrations/0001_other.py", "# other\n")
+    other.commit("other")
+    monkeypatch.setenv("GIT_DIR", str(other.root / ".git"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(other.root))
+    monkeypatch.setenv("GIT_COMMON_DIR", str(other.root / ".git"))
+    monkeypatch.setenv("GIT_INDEX_FILE", str(other.root / ".git" / "index"))
+
+    # Deepening fetches run under the same variables.
+    assert git.resolve_base(clone.root, "main", first_step=4) == fork
+    assert git.resolve_ref(clone.root, "main") == main_tip
+    assert git.resolve_base(repo.root, "main") == fork
+    assert git.file_at(repo.root, "main", "shop/migrations/0001_initial.py") == b"# main\n"
+    assert git.list_files_at(repo.root, "main", "shop") == ["shop/migrations/0001_initial.py"]
+    assert git.changed_files(repo.root, fork, [repo.root / "shop"]) == {"shop/models.py": "A"}
+    assert other.git("rev-parse", "--is-shallow-repository") == "false"
+    assert other.git("for-each-ref", "--format=%(refname)") == "refs/heads/main"
+
+
+def test_rich_functions_in_a_linked_worktree_hook_environment(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What git exports to a hook in a linked worktree: GIT_DIR=<main>/.git/worktrees/<name>."""
+    fork = make_history(repo, feature_commits=2)
+    repo.git("checkout", "-q", "main")
+    worktree = tmp_path / "wt"
+    repo.git("worktree", "add", "-q", str(worktree), "feature")
+    monkeypatch.setenv("GIT_DIR", str(repo.root / ".git" / "worktrees" / "wt"))
+    monkeypatch.setenv("GIT_INDEX_FILE", str(repo.root / ".git" / "worktrees" / "wt" / "index"))
+    assert git.resolve_base(worktree, "main") == fork
+    assert git.resolve_ref(worktree, "feature") == run_git(worktree, "rev-parse", "HEAD")
+
+
+def test_fetch_runs_without_a_terminal_prompt(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Missing credentials must fail the fetch, not wait for a password: the transport
+    (here a fake ssh) sees GIT_TERMINAL_PROMPT=0, and no foreign GIT_DIR."""
+    make_history(repo, feature_commits=2)
+    clone = Repo.clone(repo, tmp_path / "clone", "--branch", "feature")
+    seen = tmp_path / "ssh-env.txt"
+    fake_ssh = tmp_path / "fake-ssh"
+    fake_ssh.write_text(
+        f"#!/bin/sh\necho \"$GIT_TERMINAL_PROMPT|$GIT_DIR\" > '{seen}'\nexit 1\n",
+        encoding="utf-8",
+    )
+    fake_ssh.chmod(0o755)
+    clone.git("config", "core.sshCommand", str(fake_ssh))
+    clone.git("remote", "set-url", "origin", "ssh://git@example.invalid/shop.git")
+    monkeypatch.setenv("GIT_DIR", str(repo.root / ".git"))
+    with pytest.raises(GitError, match="could not be fetched from origin"):
+        git.resolve_base(clone.root, "not-here-yet")
+    prompt, git_dir = seen.read_text(encoding="utf-8").strip().split("|")
+    assert prompt == "0"
+    assert git_dir in ("", str(clone.root / ".git"))
+
+
+def test_resolve_base_fetches_a_base_given_as_a_sha(repo: Repo, tmp_path: Path) -> None:
+    fork = make_history(repo, main_commits=10, feature_commits=10)
+    main_tip = repo.git("rev-parse", "main")
+    clone = Repo.clone(repo, tmp_path / "clone", "--depth", "1", "--branch", "feature")
+    assert git.resolve_base(clone.root, main_tip, first_step=4) == fork
+    assert git.resolve_ref(clone.root, main_tip) == main_tip
+
+
+def test_resolve_base_and_ref_take_git_revision_syntax(repo: Repo) -> None:
+    """Revision names are git's, not GitPython's re-implementation (which fails on these)."""
+    fork = make_history(repo, feature_commits=3)
+    repo.git("branch", "-q", "--set-upstream-to=main", "feature")
+    main_tip = repo.git("rev-parse", "main")
+    assert git.resolve_base(repo.root, "@{upstream}") == fork
+    assert git.resolve_ref(repo.root, "@{u}") == main_tip
+    assert git.resolve_ref(repo.root, "feature@{u}") == main_tip
+    assert git.resolve_ref(repo.root, "main@{1.hour.ago}") == repo.git(
+        "rev-parse", "main@{1.hour.ago}"
+    )
+    repo.git("tag", "-a", "-m", "release", "v1", "main")
+    assert git.resolve_ref(repo.root, "v1") == main_tip  # an annotated tag peels to its commit
+
+
+def test_rich_functions_outside_a_repository(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    for call in (
+        lambda: git.resolve_base(plain, "main"),
+        lambda: git.resolve_ref(plain, "main"),
+    ):
+        with pytest.raises(GitError, match="is not the top folder of a git working tree"):
+            call()
+    with pytest.raises(GitError, match="does not exist"):
+        git.resolve_ref(tmp_path / "missing", "main")
+
+
+def test_changed_files_with_names_gitpython_cannot_parse(repo: Repo) -> None:
+    """GitPython's raw-diff parser drops entries (without raising) on a name that starts
+    with ':' or is not UTF-8; changed_files must list them."""
+    repo.write("shop/migrations/0001_initial.py", "one\n")
+    base = repo.commit("base")
+    odd = b"shop/migrations/caf\xe9.py"
+    try:
+        (repo.root / os.fsdecode(odd)).write_bytes(b"latin-1 name\n")
+    except OSError:
+        pytest.skip("the file system refuses names that are not UTF-8")
+    repo.write("shop/migrations/:colon.py", "c\n")
+    repo.write("shop/migrations/0002_next.py", "two\n")
+    repo.commit("committed")
+    repo.write("shop/migrations/:untracked.py", "u\n")
+    assert git.changed_files(repo.root, base, [repo.root / "shop" / "migrations"]) == {
+        "shop/migrations/0002_next.py": "A",
+        "shop/migrations/:colon.py": "A",
+        "shop/migrations/:untracked.py": "A",
+        os.fsdecode(odd): "A",
+    }
+
+
+def test_rich_functions_in_a_sha256_repository(tmp_path: Path) -> None:
+    """GitPython reads SHA-1 objects only, so what needs objects stays with git."""
+    root = tmp_path / "sha256"
+    root.mkdir()
+    proc = subprocess.run(
+        ["git", "init", "-q", "--object-format=sha256", "-b", "main"],
+        cwd=root,
+        capture_output=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        pytest.skip("this git cannot create SHA-256 repositories")
+    repo = Repo(root)
+    repo.configure()
+    fork = make_history(repo, feature_commits=2)
+    assert len(fork) == 64
+    assert git.resolve_base(root, "main") == fork
+    assert git.resolve_ref(root, "main") == repo.git("rev-parse", "main")
+    assert git.file_at(root, "main", "shop/migrations/0001_initial.py") == b"# main\n"
+    assert git.list_files_at(root, "main", "shop") == ["shop/migrations/0001_initial.py"]
+    assert git.changed_files(root, fork, [root / "shop"]) == {"shop/models.py": "A"}
