@@ -61,7 +61,8 @@ class PlannedMigration:
 def _ignore_names(table: st.TableState) -> tuple[Any, ...]:
     """A table's definition without its name and constraint names: equal tables may be renames."""
     return (
-        table.columns,
+        # By name: a migration appends a new column, the model may declare it anywhere.
+        tuple(sorted(table.columns, key=lambda c: c.name)),
         table.primary_key.columns if table.primary_key else None,
         sorted(repr(fk.signature()[1:]) for fk in table.foreign_keys),
         sorted(repr(u.signature()) for u in table.unique_constraints),
@@ -148,7 +149,12 @@ class Autodetector:
         added = [new[n] for n in sorted(set(new) - set(old))]
         for gone in removed:
             for candidate in added:
-                if _ignore_names(_renamed(gone, candidate.name)) != _ignore_names(candidate):
+                # A declared rename (--rename, a hint from the diff) holds even if the table
+                # changed too; the later phases alter what differs. A guess needs equality.
+                hinted = self.questioner.hinted_table(gone.name, candidate.name)
+                if not hinted and _ignore_names(_renamed(gone, candidate.name)) != _ignore_names(
+                    candidate
+                ):
                     continue
                 if self.questioner.ask_rename_table(gone, candidate):
                     self._emit(app, ops.RenameModel(gone.name, candidate.name))
@@ -163,7 +169,8 @@ class Autodetector:
             added = [c for c in after.columns if before.get_column(c.name) is None]
             for gone in removed:
                 for candidate in added:
-                    if not gone.same_definition(candidate):
+                    hinted = self.questioner.hinted_column(name, gone.name, candidate.name)
+                    if not hinted and not gone.same_definition(candidate):
                         continue
                     if self.questioner.ask_rename_column(name, gone, candidate):
                         self._emit(app, ops.RenameField(name, gone.name, candidate.name))
@@ -176,20 +183,27 @@ class Autodetector:
         old, new = self._old(app), self._new(app)
         for name in sorted(set(old) & set(new)):
             wanted = {fk.name: fk for fk in new[name].foreign_keys}
+            present = {c.name for c in old[name].constraints() if c.name}
+            taken: set[str] = set()
             for fk in old[name].foreign_keys:
                 if fk.name is None:
                     continue
                 keep = wanted.get(fk.name)
                 if keep is not None and keep == fk:
                     continue
-                if keep is None and _same_but_name(fk, new[name].foreign_keys):
-                    continue  # renamed: phase 5
+                if keep is None:
+                    target = _rename_target(fk, new[name].foreign_keys, present, taken)
+                    if target is not None:
+                        taken.add(target.name)
+                        continue  # renamed: phase 5
                 self._emit(app, ops.RemoveConstraint(name, fk.name))
 
     def _drop_constraints_and_indexes(self, app: str) -> None:
         old, new = self._old(app), self._new(app)
         for name in sorted(set(old) & set(new)):
             before, after = self.current.table(name), new[name]
+            present = {c.name for c in before.constraints() if c.name}
+            taken: set[str] = set()
             for c in [c for c in before.constraints() if not isinstance(c, st.ForeignKeyState)]:
                 if c.name is None:
                     continue
@@ -202,17 +216,25 @@ class Autodetector:
                     and after.primary_key.columns == c.columns
                 ):
                     continue  # same key under another name: phase 5
-                if target is None and _same_but_name(c, after.constraints()):
-                    continue
+                if target is None:
+                    twin = _rename_target(c, after.constraints(), present, taken)
+                    if twin is not None:
+                        taken.add(twin.name)
+                        continue  # renamed: phase 5
                 self._emit(app, ops.RemoveConstraint(name, c.name))
+            present = {i.name for i in before.indexes if i.name}
+            taken = set()
             for index in before.indexes:
                 if index.name is None:
                     continue
                 target_index = after.get_index(index.name)
                 if target_index is not None and target_index == index:
                     continue
-                if target_index is None and _same_but_name(index, after.indexes):
-                    continue
+                if target_index is None:
+                    twin_index = _rename_target(index, after.indexes, present, taken)
+                    if twin_index is not None:
+                        taken.add(twin_index.name)
+                        continue  # renamed: phase 5
                 self._emit(app, ops.RemoveIndex(name, index.name))
 
     # 3. new tables ------------------------------------------------------------------------------
@@ -320,24 +342,30 @@ class Autodetector:
             if name in self.created:
                 continue
             before, after = self.current.table(name), new[name]
+            present = {c.name for c in before.constraints() if c.name}
+            taken: set[str] = set()
             for c in list(before.constraints()):
                 if c.name is None or after.get_constraint(c.name) is not None:
                     continue
-                twin = _twin(c, after.constraints())
-                if twin is not None and twin.name and before.get_constraint(twin.name) is None:
+                twin = _rename_target(c, after.constraints(), present, taken)
+                if twin is not None:
+                    taken.add(twin.name)
                     self._emit(app, ops.RenameConstraint(name, c.name, twin.name))
-                    before = self.current.table(name)
+                else:
+                    # Phase 2 kept it for a rename that an earlier one here took instead.
+                    self._emit(app, ops.RemoveConstraint(name, c.name))
+            before = self.current.table(name)
+            present = {i.name for i in before.indexes if i.name}
+            taken = set()
             for index in list(before.indexes):
                 if index.name is None or after.get_index(index.name) is not None:
                     continue
-                twin_index = _twin(index, after.indexes)
-                if (
-                    twin_index is not None
-                    and twin_index.name
-                    and before.get_index(twin_index.name) is None
-                ):
+                twin_index = _rename_target(index, after.indexes, present, taken)
+                if twin_index is not None:
+                    taken.add(twin_index.name)
                     self._emit(app, ops.RenameIndex(name, index.name, twin_index.name))
-                    before = self.current.table(name)
+                else:
+                    self._emit(app, ops.RemoveIndex(name, index.name))
 
     # 6. new constraints and indexes, comments ----------------------------------------------------
 
@@ -386,26 +414,34 @@ class Autodetector:
                     self._emit(app, ops.RemoveField(name, column.name))
 
     def _delete_tables(self, app: str) -> None:
-        gone = {n: t for n, t in self._old(app).items() if n not in self.to_state.tables}
+        gone = {n for n in self._old(app) if n not in self.to_state.tables}
+
+        def pointed_at(name: str) -> bool:
+            # The current state, not the old one: keys cut below must stop counting.
+            return any(
+                other != name and name in self.current.table(other).references() for other in gone
+            )
+
         while gone:
             # Drop a table only when no remaining table points at it.
-            ready = [
-                n
-                for n in sorted(gone)
-                if not any(
-                    other.name != n and other.name in gone and n in other.references()
-                    for other in gone.values()
-                )
-            ]
+            ready = [n for n in sorted(gone) if not pointed_at(n)]
             if not ready:
-                # A cycle among dropped tables: cut one of its keys first.
-                first = sorted(gone)[0]
-                for fk in self.current.table(first).foreign_keys:
-                    if fk.ref_table in gone and fk.ref_table != first and fk.name:
-                        self._emit(app, ops.RemoveConstraint(first, fk.name))
-                continue
+                # A cycle among dropped tables: cut the keys of one table that points at
+                # another one; each round removes at least one key, so this ends.
+                cut = False
+                for name in sorted(gone):
+                    for fk in self.current.table(name).foreign_keys:
+                        if fk.ref_table in gone and fk.ref_table != name and fk.name:
+                            self._emit(app, ops.RemoveConstraint(name, fk.name))
+                            cut = True
+                    if cut:
+                        break
+                if not cut:
+                    ready = sorted(gone)  # unnamed keys cannot be dropped alone; drop the tables
+                else:
+                    continue
             for name in ready:
-                gone.pop(name)
+                gone.discard(name)
                 for other, fk in self.current.referencing(name):
                     if fk.name:
                         self._emit(other.app, ops.RemoveConstraint(other.name, fk.name))
@@ -421,20 +457,31 @@ def _strip_name(item: Any) -> Any:
 
 
 def _has_same(item: Any, others: Iterable[Any]) -> bool:
-    """An equal definition is there, named or not (hand-written migrations may leave names out)."""
+    """An equal definition without a name is there (hand-written migrations may leave names out).
+
+    A named one with the same definition does not count: it is another index or
+    constraint that the models keep too (two indexes on the same columns are legal).
+    """
     stripped = _strip_name(item)
-    return any(type(o) is type(item) and _strip_name(o) == stripped for o in others)
+    return any(o.name is None and type(o) is type(item) and o == stripped for o in others)
 
 
-def _same_but_name(item: Any, others: Iterable[Any]) -> bool:
-    return _twin(item, others) is not None
+def _rename_target(item: Any, after: Iterable[Any], present: set[str], taken: set[str]) -> Any:
+    """The new item that ``item`` becomes by a rename alone, if any.
 
-
-def _twin(item: Any, others: Iterable[Any]) -> Any:
-    """The one in ``others`` with the same definition and another name, if any."""
+    Same definition, another name, a name no existing item has (that one is kept
+    or changed in place) and that no other item was renamed to already.
+    """
     stripped = _strip_name(item)
-    for other in others:
-        if type(other) is type(item) and other.name != item.name and _strip_name(other) == stripped:
+    for other in after:
+        if (
+            type(other) is type(item)
+            and other.name
+            and other.name != item.name
+            and other.name not in present
+            and other.name not in taken
+            and _strip_name(other) == stripped
+        ):
             return other
     return None
 
@@ -473,6 +520,13 @@ def arrange(
                 ref_app = detector._app_of(ref)
                 if ref_app and ref_app != app and ref_app in by_app and ref in detector.created:
                     needs[app].add(ref_app)
+        # Dropping a table or column that another app's foreign key pointed at: that app's
+        # migration drops the key, so it must run first (and be undone last).
+        for op in [*changes.operations, *changes.deferred]:
+            for table, column in _released(op):
+                for other in by_app:
+                    if other != app and _referenced_by(detector.from_state, other, table, column):
+                        needs[app].add(other)
     order, cut = _order_apps(needs)
     result: dict[str, list[PlannedMigration]] = {}
     for app in order:
@@ -502,6 +556,24 @@ def _referenced_tables(op: Operation) -> set[str]:
     if isinstance(op, ops.AddField):
         return {fk.ref_table for fk in op.foreign_keys}
     return set()
+
+
+def _released(op: Operation) -> set[tuple[str, str | None]]:
+    """(table, column or None for the whole table) that ``op`` drops."""
+    if isinstance(op, ops.DeleteModel):
+        return {(op.name, None)}
+    if isinstance(op, ops.RemoveField):
+        return {(op.table_name, op.name)}
+    return set()
+
+
+def _referenced_by(state: st.ProjectState, app: str, table: str, column: str | None) -> bool:
+    """Whether a table of ``app`` had a foreign key to ``table`` (to ``column`` if given)."""
+    return any(
+        fk.ref_table == table and (column is None or column in fk.ref_columns)
+        for t in state.app_tables(app).values()
+        for fk in t.foreign_keys
+    )
 
 
 def _order_apps(needs: dict[str, set[str]]) -> tuple[list[str], dict[str, set[str]]]:

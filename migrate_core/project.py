@@ -169,7 +169,7 @@ def model_state(
                 f"apps {names} share one MetaData; give each a tables = [...] list in {config.path} "
                 "so every table has one owner"
             )
-        for table in metadata.sorted_tables:
+        for table in sorted(metadata.tables.values(), key=lambda t: t.name):
             if config.is_excluded(table.name):
                 continue
             claimed = [o for o in owners if o.owns_table(table.name)]

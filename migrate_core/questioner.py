@@ -157,12 +157,19 @@ class InteractiveQuestioner(Questioner):
     def ask_rename_table(self, old: TableState, new: TableState) -> bool:
         if self.hinted_table(old.name, new.name):
             return True
-        return self._yes(f"Rename table {old.name} to {new.name}?")
+        if self._yes(f"Rename table {old.name} to {new.name}?"):
+            return True
+        # Recorded like the non-interactive answer, so the output says the rows are lost.
+        self.declined_renames.append((None, old.name, new.name))
+        return False
 
     def ask_rename_column(self, table: str, old: ColumnState, new: ColumnState) -> bool:
         if self.hinted_column(table, old.name, new.name):
             return True
-        return self._yes(f"Rename {table}.{old.name} to {table}.{new.name}?")
+        if self._yes(f"Rename {table}.{old.name} to {table}.{new.name}?"):
+            return True
+        self.declined_renames.append((table, old.name, new.name))
+        return False
 
     def ask_fill_value(self, table: str, column: ColumnState, *, altering: bool) -> Any:
         what = "becomes NOT NULL" if altering else "is new and NOT NULL"

@@ -561,6 +561,31 @@ class SchemaEditor:
         self.ops.create_index(
             st._conv(index.name), table.name, columns, unique=index.unique, **index.options
         )
+        if self.is_mysql:
+            self._drop_mysql_stand_in(table, index.columns)
+
+    def _drop_mysql_stand_in(self, table: st.TableState, columns: tuple[str, ...]) -> None:
+        """Drop an index we made for a foreign key (see ``_keep_mysql_fk_index``) once a new
+        index starting with the key's columns covers it, as InnoDB does with its own."""
+        if self.connection is None:
+            return
+        import sqlalchemy as sa
+
+        for fk in table.foreign_keys:
+            if fk.name is None or tuple(columns[: len(fk.columns)]) != fk.columns:
+                continue
+            name = database_name(self.dialect, fk.name, index=True)
+            if table.get_index(fk.name) is not None:
+                continue
+            rows = self.connection.execute(
+                sa.text(
+                    "SELECT column_name FROM information_schema.statistics WHERE table_schema = DATABASE() "
+                    "AND table_name = :t AND index_name = :i ORDER BY seq_in_index"
+                ),
+                {"t": table.name, "i": name},
+            ).fetchall()
+            if rows and tuple(r[0] for r in rows) == fk.columns:
+                self.ops.drop_index(name, table_name=table.name)
 
     def drop_index(self, table: st.TableState, index: st.IndexState) -> None:
         if self.is_mysql:
@@ -626,6 +651,8 @@ class SchemaEditor:
             self._rebuild(before, before.with_constraint(constraint), state_after)
             return
         _add_constraint_op(self.ops, constraint, table=before.name)
+        if self.is_mysql and isinstance(constraint, st.UniqueState):
+            self._drop_mysql_stand_in(before, constraint.columns)
         if self.is_mysql and isinstance(constraint, st.PrimaryKeyState):
             # And back on once the column is a key again.
             for name in constraint.columns:
@@ -736,6 +763,8 @@ class SchemaEditor:
         sources = sources or {}
         targets, exprs = [], []
         for column in after.columns:
+            if column.computed is not None:
+                continue  # generated: SQLite computes it, and refuses a value for it
             if column.name in sources:
                 expr = sources[column.name]
             elif before.get_column(column.name) is not None:

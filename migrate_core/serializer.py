@@ -89,6 +89,44 @@ class Call(Code):
 
 
 @dataclass(frozen=True)
+class Chain(Code):
+    """``base.name(args).name(args)...``, such as a type with ``with_variant`` calls.
+
+    Laid out as ``ruff format`` does when it does not fit: two or more calls go
+    "fluent", one per line under the base; a single call splits its own
+    arguments while ``base.name(`` fits, else the base's and follows its ``)``.
+    """
+
+    base: Code
+    calls: tuple[tuple[str, tuple[Code, ...]], ...]
+
+    def flat(self) -> str:
+        return self.base.flat() + "".join(
+            f".{name}({', '.join(a.flat() for a in args)})" for name, args in self.calls
+        )
+
+    def _explodable(self) -> bool:
+        return bool(self.calls)
+
+    def _exploded(self, indent: int, prefix: str, suffix: str) -> list[str]:
+        if len(self.calls) >= 2:
+            out = self.base.lines(indent, prefix, "")
+            for i, (name, args) in enumerate(self.calls):
+                last = i == len(self.calls) - 1
+                out.extend(Call(f".{name}", args).lines(indent, "", suffix if last else ""))
+            return out
+        name, args = self.calls[0]
+        head = " " * indent + prefix + self.base.flat() + f".{name}("
+        if len(head) <= LINE_LENGTH or not self.base._explodable():
+            return Call(f"{self.base.flat()}.{name}", args).lines(indent, prefix, suffix)
+        # The base splits even where it would fit alone: ``base.name(`` is what does not.
+        out = self.base._exploded(indent, prefix, "")
+        closing = out.pop().strip()
+        out.extend(Call(f"{closing}.{name}", args).lines(indent, "", suffix))
+        return out
+
+
+@dataclass(frozen=True)
 class ListCode(Code):
     items: tuple[Code, ...] = ()
     brackets: str = "[]"
@@ -144,10 +182,12 @@ class Rendered:
 
 
 def string_literal(value: str) -> str:
-    """A str literal the way ruff format writes it: double quotes unless that adds escapes."""
-    quote = '"'
-    if '"' in value and "'" not in value:
-        quote = "'"
+    """A str literal the way ruff format writes it: double quotes unless that adds escapes.
+
+    ruff picks single quotes exactly when the text holds more double quotes than
+    single ones (``'it\'s "quoted"'``), so that the literal needs fewer escapes.
+    """
+    quote = "'" if value.count('"') > value.count("'") else '"'
     out = []
     for ch in value:
         if ch == "\\":
@@ -317,6 +357,31 @@ def _same_default(value: Any, default: Any) -> bool:
         return False
 
 
+_BUILT: dict[type, Any] = {}
+
+
+def _same_as_built(cls: type, name: str, value: Any) -> bool:
+    """Whether ``value`` is what ``cls()`` puts in ``name`` by itself.
+
+    Some types turn a ``None`` argument into an object (``JSONB(astext_type=None)``
+    stores ``Text()``); writing that object back out would only add noise.
+    """
+    from sqlalchemy.types import TypeEngine
+
+    if not isinstance(value, TypeEngine):
+        return False
+    if cls not in _BUILT:
+        try:
+            _BUILT[cls] = cls()
+        except Exception:
+            _BUILT[cls] = None
+    built = _BUILT[cls]
+    if built is None:
+        return False
+    default = getattr(built, name, _MISSING)
+    return isinstance(default, TypeEngine) and render_type(default).text == render_type(value).text
+
+
 def render_type(type_: Any) -> Rendered:
     """``sa.String(length=50)``, ``postgresql.JSONB()``, ``shop.types.Money()``."""
     from sqlalchemy import types as sqltypes
@@ -373,14 +438,17 @@ def render_type(type_: Any) -> Rendered:
                 continue
             if default is _MISSING and value is None:
                 continue
+            if _same_as_built(type(type_), name, value):
+                continue  # e.g. JSONB's astext_type: None in the signature, Text() once built
             add_kw(name, value)
     code: Code = Call(path, tuple(args), tuple(kwargs))
+    variants: list[tuple[str, tuple[Code, ...]]] = []
     for dialect_name, variant in sorted(getattr(type_, "_variant_mapping", {}).items()):
         rendered = render_type(variant)
         imports.update(rendered.imports)
-        code = Call(
-            Atom(f"{code.flat()}.with_variant"), (rendered.code, Atom(string_literal(dialect_name)))
-        )
+        variants.append(("with_variant", (rendered.code, Atom(string_literal(dialect_name)))))
+    if variants:
+        code = Chain(code, tuple(variants))
     return Rendered(code, frozenset(imports))
 
 

@@ -525,12 +525,19 @@ def with_default_names(table: TableState) -> TableState:
     """
 
     def named(items: tuple[Any, ...]) -> tuple[Any, ...]:
-        return _sorted(replace(i, name=default_name(i, table.name)) if i.name is None else i for i in items)
+        return _sorted(
+            replace(i, name=default_name(i, table.name)) if i.name is None else i for i in items
+        )
 
     pk = table.primary_key
     if pk is not None and pk.name is None:
         pk = replace(pk, name=default_name(pk, table.name))
-    others: list[Any] = [*table.foreign_keys, *table.unique_constraints, *table.check_constraints, *table.indexes]
+    others: list[Any] = [
+        *table.foreign_keys,
+        *table.unique_constraints,
+        *table.check_constraints,
+        *table.indexes,
+    ]
     if pk is table.primary_key and all(c.name is not None for c in others):
         return table
     return replace(
@@ -549,7 +556,7 @@ def from_metadata(
     """The state the models of one app declare. ``tables`` limits which ones belong to it."""
     wanted = set(tables) if tables is not None else None
     out = {}
-    for table in metadata.sorted_tables:
+    for table in sorted(metadata.tables.values(), key=lambda t: t.name):
         if wanted is not None and table.name not in wanted:
             continue
         out[table.name] = table_state(table, app)

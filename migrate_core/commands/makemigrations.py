@@ -93,6 +93,10 @@ def make_migrations(
     """
     from migrate_core import project
 
+    if models_root is not None:
+        # Before the migrations load: a migration that imports a project module (a custom
+        # type) must get the same staged copy the models will.
+        project.add_to_path(models_root)
     loader = MigrationLoader(config)
     selected = config.select_apps(app_names)
     conflicts = {

@@ -23,17 +23,29 @@ def _names(names: Iterable[str]) -> sz.ListCode:
     return sz.ListCode(tuple(_lit(n) for n in names))
 
 
+class _Unset:
+    """``autoincrement`` not given: write it when the column has it (see :func:`column`)."""
+
+
+UNSET = _Unset()
+
+
 def column(
     col: st.ColumnState,
     *,
     foreign_keys: Iterable[st.ForeignKeyState] = (),
-    autoincrement: bool | None = None,
+    autoincrement: bool | _Unset | None = UNSET,
 ) -> sz.Rendered:
     """``sa.Column("sku", sa.String(length=32), nullable=False)``.
 
-    ``autoincrement`` is written only when given (a primary key column whose
-    effective value differs from what SQLAlchemy would infer).
+    CreateModel knows the whole table, so it passes ``autoincrement`` only where
+    the effective value differs from what SQLAlchemy would infer (``None``: say
+    nothing). A column written alone (AddField, AlterField) has no table to infer
+    from: ``autoincrement=True`` is written whenever the column has it, or reading
+    the file back would lose it.
     """
+    if isinstance(autoincrement, _Unset):
+        autoincrement = True if col.autoincrement else None
     imports = set(SA)
     type_ = sz.render_type(col.type)
     imports |= type_.imports
