@@ -222,7 +222,9 @@ class MigrationLoader:
             if f is None:
                 raise NodeNotFoundError(f"migration {key[0]}.{key[1]} does not exist", key)
             code = self._compiled(f, self._sources[key])
-            migration = import_migration(f.app, f.name, f.path, self._sources[key], f.checksum, code)
+            migration = import_migration(
+                f.app, f.name, f.path, self._sources[key], f.checksum, code
+            )
             self._migrations[key] = migration
         return migration
 

@@ -62,7 +62,9 @@ def blame_index(migration: Migration) -> int | None:
 class ChainRunner:
     """Apply, unapply and replay migrations on the scratch database."""
 
-    def __init__(self, context: CheckContext, conn: Connection, executor: MigrationExecutor) -> None:
+    def __init__(
+        self, context: CheckContext, conn: Connection, executor: MigrationExecutor
+    ) -> None:
         self.context = context
         self.conn = conn
         self.executor = executor
@@ -81,7 +83,9 @@ class ChainRunner:
             params: tuple[str, ...] = ()
             if tables is not None:
                 params = tuple(sorted(tables))
-                query += f" AND tbl_name IN ({', '.join('?' for _ in params)})" if params else " AND 0"
+                query += (
+                    f" AND tbl_name IN ({', '.join('?' for _ in params)})" if params else " AND 0"
+                )
             rows = self.conn.exec_driver_sql(query, params).fetchall()
             if self.conn.in_transaction():
                 self.conn.commit()
@@ -183,7 +187,9 @@ def run(context: CheckContext) -> CheckResult:
             if not migration.reversible:
                 label = f"{key[0]}.{key[1]}"
                 if in_scope and label not in context.allow_irreversible:
-                    index = next(n for n, op in enumerate(migration.operations) if not op.reversible)
+                    index = next(
+                        n for n, op in enumerate(migration.operations) if not op.reversible
+                    )
                     op = migration.operations[index]
                     result.findings.append(
                         context.migration_finding(
@@ -204,21 +210,34 @@ def run(context: CheckContext) -> CheckResult:
                 executor.run_migration(migration, state, backwards=True)
                 undone = runner.reflect(touched)
                 for diff in runner.differences(before, undone):
-                    problems.append(_blame(context, key, migration, f"after unapply, {diff.message}"))
+                    problems.append(
+                        _blame(context, key, migration, f"after unapply, {diff.message}")
+                    )
                 if not problems:
                     executor.run_migration(migration, state, backwards=False)
                     redone = runner.reflect(touched)
                     for diff in runner.differences(after, redone):
-                        problems.append(_blame(context, key, migration, f"after unapply and apply again, {diff.message}"))
+                        problems.append(
+                            _blame(
+                                context,
+                                key,
+                                migration,
+                                f"after unapply and apply again, {diff.message}",
+                            )
+                        )
             except MigrationFailed as exc:
-                problems.append(_failed(context, key, "does not unapply and apply again cleanly", exc))
+                problems.append(
+                    _failed(context, key, "does not unapply and apply again cleanly", exc)
+                )
             if problems:
                 if in_scope:
                     result.findings.extend(problems)
                 try:
                     state = runner.rebuild(plan, i)
                 except MigrationFailed as exc:
-                    result.findings.append(_failed(context, key, "does not apply on a rebuilt chain", exc))
+                    result.findings.append(
+                        _failed(context, key, "does not apply on a rebuilt chain", exc)
+                    )
                     result.summary = f"stopped at {key[0]}.{key[1]}"
                     context.chain_ok = False
                     return result
@@ -226,16 +245,24 @@ def run(context: CheckContext) -> CheckResult:
             state = after_state
     context.chain_ok = True
     if not result.findings:
-        result.summary = f"{total} migration{'s' if total != 1 else ''} applied, reversed and applied again"
+        result.summary = (
+            f"{total} migration{'s' if total != 1 else ''} applied, reversed and applied again"
+        )
     return result
 
 
 def _blame(context: CheckContext, key: Key, migration: Migration, message: str) -> Finding:
-    return context.migration_finding("reversibility", ERROR, key, message, op_index=blame_index(migration))
+    return context.migration_finding(
+        "reversibility", ERROR, key, message, op_index=blame_index(migration)
+    )
 
 
 def _failed(context: CheckContext, key: Key, what: str, exc: MigrationFailed) -> Finding:
-    detail = f"{exc.operation}: {exc.error}" if exc.operation else (exc.error or str(exc).splitlines()[0])
+    detail = (
+        f"{exc.operation}: {exc.error}"
+        if exc.operation
+        else (exc.error or str(exc).splitlines()[0])
+    )
     return context.migration_finding(
         "reversibility", ERROR, key, f"{key[1]} {what}: {detail}", op_index=exc.op_index
     )

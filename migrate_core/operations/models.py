@@ -436,7 +436,9 @@ class AddConstraint(Operation):
         else:
             self.constraint = st.constraint_state(constraint)
         if self.constraint.name is None:
-            self.constraint = dataclasses.replace(self.constraint, name=st.default_name(self.constraint, table))
+            self.constraint = dataclasses.replace(
+                self.constraint, name=st.default_name(self.constraint, table)
+            )
 
     def state_forwards(self, app: str, state: ProjectState) -> None:
         table = state.table(self.table_name, operation=self.describe())
