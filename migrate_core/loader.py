@@ -168,14 +168,17 @@ class MigrationLoader:
     them are applied.
     """
 
-    def __init__(self, config: Config, *, applied: Iterable[Key] | None = None) -> None:
+    def __init__(
+        self, config: Config, *, applied: Iterable[Key] | None = None, import_root: Path | None = None
+    ) -> None:
         self.config = config
         self.root = config.root
         # Migrations may import the project's own modules (custom column types); so may
-        # unpickling a cached state. Appended, not prepended: a staged copy of the project
-        # that the hook put first must keep winning.
-        if str(config.root) not in sys.path:
-            sys.path.append(str(config.root))
+        # unpickling a cached state. ``import_root``: the copy of the project to import
+        # them from (the commit hook's staged copy), by default the project itself.
+        from migrate_core.project import add_to_path
+
+        add_to_path(import_root or config.root)
         self.files: dict[Key, MigrationFile] = {}
         self._sources: dict[Key, bytes] = {}
         self._migrations: dict[Key, Migration] = {}

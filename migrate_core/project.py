@@ -9,6 +9,7 @@ developer who only wanted to commit.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 import traceback
@@ -28,9 +29,18 @@ if TYPE_CHECKING:
 
 
 def add_to_path(folder: Path) -> None:
+    """Put ``folder`` first on ``sys.path`` (moving it there if it is further down).
+
+    First, because the project being worked on must win over any other copy of a
+    package with the same name: an installed one, another project's, or (for the
+    commit hook) the working tree behind the staged copy.
+    """
     text = str(folder)
-    if text not in sys.path:
-        sys.path.insert(0, text)
+    if sys.path and sys.path[0] == text:
+        return
+    with contextlib.suppress(ValueError):
+        sys.path.remove(text)
+    sys.path.insert(0, text)
 
 
 def _import_error(exc: BaseException, module: str, root: Path) -> ModelImportError:

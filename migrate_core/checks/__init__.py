@@ -94,6 +94,8 @@ class CheckContext:
     # Filled by the chain check for the drift check: the scratch database after the chain.
     chain_database_url: str | None = None
     chain_ok: bool = False
+    # The models did not import (the missing check reported where): drift cannot run.
+    models_broken: bool = False
     models_loaded: Any = None
 
     def migration_finding(

@@ -50,6 +50,10 @@ def run(context: CheckContext, expected_url: str | None) -> CheckResult:
     from migrate_core.introspection import reflect_schema
 
     result = CheckResult("drift")
+    if context.models_broken:
+        result.skipped = True
+        result.summary = "skipped: the models do not import (see missing migration)"
+        return result
     if not context.chain_ok or context.chain_database_url is None:
         result.skipped = True
         result.summary = "skipped: the chain did not apply"

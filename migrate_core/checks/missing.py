@@ -5,12 +5,14 @@ This is ``makemigrations --check``: the operations it would write are listed.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from migrate_core.checks import ERROR
 from migrate_core.checks import CheckContext
 from migrate_core.checks import CheckResult
 from migrate_core.checks import Finding
+from migrate_core.exceptions import ModelImportError
 
 
 def run(context: CheckContext) -> CheckResult:
@@ -23,14 +25,28 @@ def run(context: CheckContext) -> CheckResult:
         result.summary = "skipped: the graph has forks (see graph)"
         return result
     by_app: dict[str, list[str]] = {}
-    answer = _in_project_python(context)
-    if answer is not None:
-        for m in answer["migrations"]:
-            by_app.setdefault(m["app"], []).extend(m["descriptions"])
-    else:
-        migrations, _declined = pending_changes(context.config, context.apps)
-        for nm in migrations:
-            by_app.setdefault(nm.app, []).extend(nm.descriptions)
+    try:
+        answer = _in_project_python(context)
+        if answer is not None:
+            for m in answer["migrations"]:
+                by_app.setdefault(m["app"], []).extend(m["descriptions"])
+        else:
+            migrations, _declined = pending_changes(context.config, context.apps)
+            for nm in migrations:
+                by_app.setdefault(nm.app, []).extend(nm.descriptions)
+    except ModelImportError as exc:
+        # In CI a broken models file is a finding on its line, like any other problem.
+        context.models_broken = True
+        result.findings.append(
+            Finding(
+                "missing",
+                ERROR,
+                str(exc),
+                file=Path(exc.path) if exc.path else None,
+                line=exc.line,
+            )
+        )
+        return result
     for app, lines in sorted(by_app.items()):
         details = tuple(
             f"{line}          (run: migrate-core makemigrations {app})" if i == 0 else line

@@ -93,11 +93,9 @@ def make_migrations(
     """
     from migrate_core import project
 
-    if models_root is not None:
-        # Before the migrations load: a migration that imports a project module (a custom
-        # type) must get the same staged copy the models will.
-        project.add_to_path(models_root)
-    loader = MigrationLoader(config)
+    # A migration that imports a project module (a custom type) must get the same copy
+    # of the project the models come from.
+    loader = MigrationLoader(config, import_root=models_root)
     selected = config.select_apps(app_names)
     conflicts = {
         a: leaves
