@@ -569,23 +569,32 @@ class SchemaEditor:
         index starting with the key's columns covers it, as InnoDB does with its own."""
         if self.connection is None:
             return
-        import sqlalchemy as sa
-
         for fk in table.foreign_keys:
             if fk.name is None or tuple(columns[: len(fk.columns)]) != fk.columns:
                 continue
             name = database_name(self.dialect, fk.name, index=True)
-            if table.get_index(fk.name) is not None:
-                continue
-            rows = self.connection.execute(
-                sa.text(
-                    "SELECT column_name FROM information_schema.statistics WHERE table_schema = DATABASE() "
-                    "AND table_name = :t AND index_name = :i ORDER BY seq_in_index"
-                ),
-                {"t": table.name, "i": name},
-            ).fetchall()
-            if rows and tuple(r[0] for r in rows) == fk.columns:
+            if (
+                table.get_index(fk.name) is None
+                and self._mysql_indexes(table.name).get(name) == fk.columns
+            ):
                 self.ops.drop_index(name, table_name=table.name)
+
+    def _mysql_indexes(self, table: str) -> dict[str, tuple[str, ...]]:
+        """``{index name: columns}`` as MySQL has them now, its own foreign key indexes included."""
+        import sqlalchemy as sa
+
+        assert self.connection is not None
+        rows = self.connection.execute(
+            sa.text(
+                "SELECT index_name, column_name FROM information_schema.statistics "
+                "WHERE table_schema = DATABASE() AND table_name = :t ORDER BY index_name, seq_in_index"
+            ),
+            {"t": table},
+        ).fetchall()
+        indexes: dict[str, tuple[str, ...]] = {}
+        for index_name, column_name in rows:
+            indexes[index_name] = (*indexes.get(index_name, ()), column_name)
+        return indexes
 
     def drop_index(self, table: st.TableState, index: st.IndexState) -> None:
         if self.is_mysql:
@@ -604,18 +613,7 @@ class SchemaEditor:
         """
         if self.connection is None or name is None:
             return
-        import sqlalchemy as sa
-
-        rows = self.connection.execute(
-            sa.text(
-                "SELECT index_name, column_name FROM information_schema.statistics "
-                "WHERE table_schema = DATABASE() AND table_name = :t ORDER BY index_name, seq_in_index"
-            ),
-            {"t": table.name},
-        ).fetchall()
-        indexes: dict[str, list[str]] = {}
-        for index_name, column_name in rows:
-            indexes.setdefault(index_name, []).append(column_name)
+        indexes = self._mysql_indexes(table.name)
         dropping = database_name(self.dialect, name, index=True)
         for fk in table.foreign_keys:
             if fk.name is None or tuple(columns[: len(fk.columns)]) != fk.columns:
@@ -623,12 +621,12 @@ class SchemaEditor:
             others = [
                 cols
                 for n, cols in indexes.items()
-                if n != dropping and tuple(cols[: len(fk.columns)]) == fk.columns
+                if n != dropping and cols[: len(fk.columns)] == fk.columns
             ]
             if not others:
                 fk_index = database_name(self.dialect, fk.name, index=True)
                 self.ops.create_index(fk_index, table.name, list(fk.columns))
-                indexes[fk_index] = list(fk.columns)
+                indexes[fk_index] = fk.columns
 
     def rename_index(self, table: st.TableState, index: st.IndexState, new_name: str) -> None:
         prep = self.dialect.identifier_preparer
@@ -792,14 +790,7 @@ class SchemaEditor:
         import sqlalchemy as sa
 
         name = database_name(self.dialect, fk.name)
-        found = self.connection.execute(
-            sa.text(
-                "SELECT 1 FROM information_schema.statistics WHERE table_schema = DATABASE() "
-                "AND table_name = :t AND index_name = :i LIMIT 1"
-            ),
-            {"t": table.name, "i": name},
-        ).first()
-        if found:
+        if name in self._mysql_indexes(table.name):
             prep = self.dialect.identifier_preparer
             # Another foreign key may still need it; MySQL refuses then, and keeps it.
             with contextlib.suppress(sa.exc.DBAPIError):
