@@ -370,7 +370,10 @@ class SchemaEditor:
                 column, server_default=fill, default_code=f"fill:{fill_value!r}"
             )
         if self.is_sqlite and (
-            fks or fill_value is not None or (not column.nullable and column.server_default is None)
+            fks
+            or fill_value is not None
+            or (not column.nullable and column.server_default is None)
+            or self._sqlite_table_is_empty(before.name)
         ):
             # SQLite cannot add a named REFERENCES constraint, nor a NOT NULL column
             # without a default (even to an empty table): rebuild, filling the new
@@ -725,6 +728,20 @@ class SchemaEditor:
                 before.without_constraint(constraint.name or "").with_constraint(renamed),
                 state_after,
             )
+
+    def _sqlite_table_is_empty(self, table: str) -> bool:
+        """Whether a SQLite table has no rows (then rebuilding it costs less than ALTER).
+
+        SQLite re-parses its entire schema after every ALTER TABLE (2 ms on 200
+        tables), while CREATE and DROP change it in place; with no rows to copy, a
+        rebuild is the cheaper way to add a column. With rows, ALTER TABLE ADD
+        COLUMN copies nothing and wins.
+        """
+        if self.connection is None:
+            return False
+        prep = self.dialect.identifier_preparer
+        row = self.connection.exec_driver_sql(f"SELECT 1 FROM main.{prep.quote(table)} LIMIT 1").first()
+        return row is None
 
     def _sql_literal(self, value: Any) -> str:
         """A one-off value as SQL text for this dialect (``sa.text`` passes through)."""
