@@ -73,16 +73,20 @@ class Operation:
         except Exception:
             return f"<{type(self).__name__}>"
 
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
+    def _identity(self) -> object:
+        """Operations are equal when they write the same code (RunPython: only itself)."""
         try:
-            return self.render().text == other.render().text
+            return (type(self).__name__, self.render().text)
         except NotImplementedError:
-            return self is other
+            return id(self)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Operation):
+            return NotImplemented
+        return self._identity() == other._identity()
 
     def __hash__(self) -> int:
-        return id(self)
+        return hash(self._identity())
 
 
 def check_name(value: Any, what: str) -> str:
