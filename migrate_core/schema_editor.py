@@ -39,26 +39,40 @@ class SchemaEditor:
     def __init__(
         self, connection: Connection | None = None, *, dialect_name: str | None = None
     ) -> None:
-        from alembic.operations import Operations
-        from alembic.runtime.migration import MigrationContext
-
         self.connection = connection
         self.buffer: io.StringIO | None = None
+        self._ops: Operations | None = None
+        self._dialect_name = dialect_name
         if connection is not None:
-            context = MigrationContext.configure(connection)
+            self.dialect: Dialect = connection.dialect
         else:
             self.buffer = io.StringIO()
-            context = MigrationContext.configure(
-                dialect_name=dialect_name,
-                opts={"as_sql": True, "output_buffer": self.buffer, "literal_binds": True},
-            )
-        self.context = context
-        self.ops: Operations = Operations(context)
-        self.dialect: Dialect = context.dialect
+            self.dialect = self.ops.migration_context.dialect
         self.name: str = self.dialect.name
         self.offline = connection is None
         self._pg_enums: set[str] | None = None
         self._ddl_cache: dict[st.TableState, list[Any]] = {}
+
+    @property
+    def ops(self) -> Operations:
+        """Alembic's Operations, set up on first use.
+
+        Creating the table, its indexes and SQLite's rebuilds need only SQLAlchemy's
+        own DDL; a run of such migrations never pays for Alembic's import.
+        """
+        if self._ops is None:
+            from alembic.operations import Operations
+            from alembic.runtime.migration import MigrationContext
+
+            if self.connection is not None:
+                context = MigrationContext.configure(self.connection)
+            else:
+                context = MigrationContext.configure(
+                    dialect_name=self._dialect_name,
+                    opts={"as_sql": True, "output_buffer": self.buffer, "literal_binds": True},
+                )
+            self._ops = Operations(context)
+        return self._ops
 
     def reset(self) -> None:
         """Forget what was read from the database (a migration may have been rolled back)."""
@@ -556,14 +570,9 @@ class SchemaEditor:
     # -- indexes and constraints -------------------------------------------------------------------
 
     def create_index(self, table: st.TableState, index: st.IndexState) -> None:
-        import sqlalchemy as sa
+        from sqlalchemy.schema import CreateIndex
 
-        columns = [
-            sa.text(e) if is_expr else e for e, is_expr in zip(index.elements, index.expressions)
-        ]
-        self.ops.create_index(
-            st._conv(index.name), table.name, columns, unique=index.unique, **index.options
-        )
+        self.execute(CreateIndex(self._index_object(table, index)))
         if self.is_mysql:
             self._drop_mysql_stand_in(table, index.columns)
 
@@ -600,9 +609,27 @@ class SchemaEditor:
         return indexes
 
     def drop_index(self, table: st.TableState, index: st.IndexState) -> None:
+        from sqlalchemy.schema import DropIndex
+
         if self.is_mysql:
             self._keep_mysql_fk_index(table, index.name, index.columns)
-        self.ops.drop_index(st._conv(index.name), table_name=table.name, **index.options)
+        self.execute(DropIndex(self._index_object(table, index)))
+
+    @staticmethod
+    def _index_object(table: st.TableState, index: st.IndexState) -> Any:
+        """An Index on a bare Table of just its columns: all CREATE/DROP INDEX need to render."""
+        import sqlalchemy as sa
+
+        holder = sa.Table(
+            table.name, sa.MetaData(), *(sa.Column(c) for c in dict.fromkeys(index.columns))
+        )
+        exprs = [
+            sa.text(e) if is_expr else holder.c[e]
+            for e, is_expr in zip(index.elements, index.expressions)
+        ]
+        return sa.Index(
+            st._conv(index.name), *exprs, unique=index.unique, _table=holder, **index.options
+        )
 
     def _keep_mysql_fk_index(
         self, table: st.TableState, name: str | None, columns: tuple[str, ...]
@@ -740,7 +767,9 @@ class SchemaEditor:
         if self.connection is None:
             return False
         prep = self.dialect.identifier_preparer
-        row = self.connection.exec_driver_sql(f"SELECT 1 FROM main.{prep.quote(table)} LIMIT 1").first()
+        row = self.connection.exec_driver_sql(
+            f"SELECT 1 FROM main.{prep.quote(table)} LIMIT 1"
+        ).first()
         return row is None
 
     def _sql_literal(self, value: Any) -> str:
