@@ -213,4 +213,11 @@ def describe_db_error(exc: BaseException) -> str:
         return f"{kind}: {message}"
     if isinstance(exc, sa.exc.StatementError):
         return f"{type(exc).__name__}: {str(exc.orig or exc).splitlines()[0]}"
-    return f"{type(exc).__name__}: {exc}"
+    module = type(exc).__module__
+    kind = (
+        type(exc).__qualname__
+        if module in ("builtins", "__main__")
+        else f"{module}.{type(exc).__qualname__}"
+    )
+    text = str(exc).strip()
+    return f"{kind}: {text.splitlines()[0] if text else repr(exc)}"
