@@ -60,10 +60,9 @@ def _config(ctx: click.Context) -> Config:
 
 
 def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    from migrate_core.paths import shown
+
+    return shown(path)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -61,9 +61,26 @@ class IrreversibleError(MigrateCoreError):
 
 
 class InvalidStateError(MigrateCoreError):
-    """An operation does not fit the schema state it is applied to (hand-edited chain)."""
+    """An operation does not fit the schema state it is applied to (hand-edited chain).
+
+    Raised again by the migration with its file and line in front; ``key``,
+    ``op_index`` and ``reason`` keep the parts, so a report can point at the line.
+    """
 
     exit_code = 1
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        key: tuple[str, str] | None = None,
+        op_index: int | None = None,
+        reason: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.key = key
+        self.op_index = op_index
+        self.reason = reason if reason is not None else message
 
 
 class DatabaseConnectionError(MigrateCoreError):
@@ -76,9 +93,17 @@ class MigrationFailed(MigrateCoreError):
     exit_code = 1
 
     def __init__(
-        self, message: str, *, op_index: int | None = None, operation: str = "", error: str = ""
+        self,
+        message: str,
+        *,
+        key: tuple[str, str] | None = None,
+        op_index: int | None = None,
+        operation: str = "",
+        error: str = "",
     ) -> None:
         super().__init__(message)
+        #: The migration that failed, and which of its operations.
+        self.key = key
         self.op_index = op_index
         #: The failing operation as written (shortened) and the database's own message.
         self.operation = operation

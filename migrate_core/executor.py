@@ -21,10 +21,12 @@ from typing import Any
 
 from migrate_core import db
 from migrate_core.exceptions import InconsistentHistoryError
+from migrate_core.exceptions import InvalidStateError
 from migrate_core.exceptions import IrreversibleError
 from migrate_core.exceptions import MigrateCoreError
 from migrate_core.exceptions import MigrationFailed
 from migrate_core.graph import Key
+from migrate_core.graph import conflict_message
 from migrate_core.loader import MigrationLoader
 from migrate_core.recorder import AppliedMigration
 from migrate_core.recorder import MigrationRecorder
@@ -134,14 +136,7 @@ class MigrationExecutor:
         if app is None:
             conflicts = self.graph.conflicts()
             if conflicts:
-                detail = "; ".join(
-                    f"{a}: {', '.join(n for _, n in leaves)}"
-                    for a, leaves in sorted(conflicts.items())
-                )
-                raise MigrateCoreError(
-                    f"conflicting migrations, more than one leaf in {detail} (written on two branches); "
-                    "run: migrate-core makemigrations --merge"
-                )
+                raise MigrateCoreError(conflict_message(conflicts))
             return list(self.graph.leaf_nodes())
         self.config.app(app)
         if target is None:
@@ -149,11 +144,7 @@ class MigrationExecutor:
             if not leaves:
                 return []
             if len(leaves) > 1:
-                names = ", ".join(n for _, n in leaves)
-                raise MigrateCoreError(
-                    f"app {app} has more than one leaf migration ({names}): migrations were written on "
-                    f"two branches; run: migrate-core makemigrations --merge {app}"
-                )
+                raise MigrateCoreError(conflict_message({app: leaves}, app=app))
             return leaves
         if target == "zero":
             return [(app, None)]
@@ -305,8 +296,13 @@ class MigrationExecutor:
             state = state.clone()
             try:
                 op.state_forwards(migration.app, state)
-            except MigrateCoreError as exc:
-                raise type(exc)(f"{migration.location(index)}: {exc}") from None
+            except InvalidStateError as exc:
+                raise InvalidStateError(
+                    f"{migration.location(index)}: {exc}",
+                    key=migration.key,
+                    op_index=index,
+                    reason=exc.reason,
+                ) from None
             states.append(state)
         return states
 
@@ -386,18 +382,20 @@ class MigrationExecutor:
         self._known_applied = set(self.applied)
 
     def _already_done(self, migration: Migration, backwards: bool) -> bool:
-        """Re-read the history inside the lock: another process may have got here first."""
-        if self._known_applied is not None:
-            applied = migration.key in self._known_applied
-        else:
-            applied = self.recorder.is_applied(migration.app, migration.name)
-        if not applied and migration.replaces:
-            # A squashed migration counts as applied when everything it replaces is.
+        """Re-read the history inside the lock: another process may have got here first.
+
+        A squashed migration counts as applied when everything it replaces is.
+        """
+
+        def applied(key: Key) -> bool:
             if self._known_applied is not None:
-                applied = all(r in self._known_applied for r in migration.replaces)
-            else:
-                applied = all(self.recorder.is_applied(*r) for r in migration.replaces)
-        return applied if not backwards else not applied
+                return key in self._known_applied
+            return self.recorder.is_applied(*key)
+
+        done = applied(migration.key) or (
+            bool(migration.replaces) and all(applied(r) for r in migration.replaces)
+        )
+        return done if not backwards else not done
 
     def _schema_editor(self) -> SchemaEditor:
         """One editor per run: configuring Alembic's context per migration costs as much as
@@ -485,6 +483,7 @@ class MigrationExecutor:
         in_range = 0 <= failed < len(ops)
         return MigrationFailed(
             "\n".join(lines),
+            key=migration.key,
             op_index=failed if in_range else None,
             operation=_short(ops[failed]) if in_range else "",
             error=db.describe_db_error(exc),

@@ -29,6 +29,26 @@ class Node:
         return self.key[0]
 
 
+def conflict_message(conflicts: dict[str, list[Key]], *, app: str | None = None) -> str:
+    """What to tell someone whose apps have several leaves (migrations from two branches).
+
+    ``app``: the one app the command was asked about, named in the command to run.
+    """
+    if app is not None:
+        names = ", ".join(n for _, n in conflicts[app])
+        return (
+            f"app {app} has more than one leaf migration ({names}): migrations were written on "
+            f"two branches; run: migrate-core makemigrations --merge {app}"
+        )
+    detail = "; ".join(
+        f"{a}: {', '.join(n for _, n in leaves)}" for a, leaves in sorted(conflicts.items())
+    )
+    return (
+        f"Conflicting migrations: more than one leaf migration in {detail} (migrations written "
+        "on two branches).\nTo fix, run: migrate-core makemigrations --merge"
+    )
+
+
 class MigrationGraph:
     def __init__(self) -> None:
         self.nodes: dict[Key, Node] = {}

@@ -114,9 +114,10 @@ def _load_cache(pyproject: Path) -> dict[str, Any] | None:
 def load_model_files(pyproject: Path) -> set[Path] | None:
     """The model code of the project as last traced, or None if unknown or stale."""
     data = _load_cache(pyproject)
-    if data is None:
-        return None
-    root = pyproject.parent
+    return None if data is None else _model_files(data, pyproject.parent)
+
+
+def _model_files(data: dict[str, Any], root: Path) -> set[Path]:
     return {(root / p).resolve() for p in data.get("model_files", [])}
 
 
@@ -156,8 +157,7 @@ def needs_work(pyproject: Path, staged: list[Path], *, migrations_too: bool = Fa
     data = _load_cache(pyproject)
     if data is None:
         return True
-    root = pyproject.parent
-    model_files = {(root / p).resolve() for p in data.get("model_files", [])}
+    model_files = _model_files(data, pyproject.parent)
     if migrations_too:
         folders = {Path(d).resolve() for d in data.get("migration_dirs", [])}
         if any(p.suffix == ".py" and p.parent in folders for p in resolved):
@@ -275,13 +275,9 @@ def _plan(
 
 
 def _shown(path: Path, repo: Path) -> str:
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        try:
-            return path.resolve().relative_to(repo.resolve()).as_posix()
-        except ValueError:
-            return str(path)
+    from migrate_core.paths import shown
+
+    return shown(path, repo)
 
 
 def _error_text(exc: Exception, models_root: Path, project_root: Path, repo: Path) -> str:

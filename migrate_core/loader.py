@@ -169,7 +169,11 @@ class MigrationLoader:
     """
 
     def __init__(
-        self, config: Config, *, applied: Iterable[Key] | None = None, import_root: Path | None = None
+        self,
+        config: Config,
+        *,
+        applied: Iterable[Key] | None = None,
+        import_root: Path | None = None,
     ) -> None:
         self.config = config
         self.root = config.root

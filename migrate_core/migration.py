@@ -70,7 +70,9 @@ class Migration:
             try:
                 op.state_forwards(self.app, new)
             except InvalidStateError as exc:
-                raise InvalidStateError(f"{self.location(index)}: {exc}") from None
+                raise InvalidStateError(
+                    f"{self.location(index)}: {exc}", key=self.key, op_index=index, reason=str(exc)
+                ) from None
         return new
 
     def location(self, op_index: int | None = None) -> str:
@@ -84,10 +86,9 @@ class Migration:
     def display_path(self) -> str:
         if self.path is None:
             return str(self)
-        try:
-            return str(self.path.relative_to(Path.cwd()))
-        except ValueError:
-            return str(self.path)
+        from migrate_core.paths import shown
+
+        return shown(self.path)
 
     def operation_line(self, index: int) -> int | None:
         if self.path is None:

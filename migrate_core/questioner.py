@@ -88,6 +88,17 @@ class NonInteractiveQuestioner(Questioner):
         )
 
 
+class SilentQuestioner(NonInteractiveQuestioner):
+    """For checks: what makemigrations would write, with no question stopping it.
+
+    Renames stay unconfirmed (unless hinted), and a NOT NULL column without a
+    default is planned without a fill value rather than refused.
+    """
+
+    def ask_fill_value(self, table: str, column: ColumnState, *, altering: bool) -> Any:
+        return None
+
+
 def not_null_message(table: str, column: ColumnState, *, altering: bool, app: str | None) -> str:
     name = column.name
     if altering:

@@ -17,6 +17,8 @@ from migrate_core.checks import CHECKS
 from migrate_core.checks import ERROR
 from migrate_core.checks import NOTE
 from migrate_core.checks import WARNING
+from migrate_core.paths import relative
+from migrate_core.paths import shown
 
 if TYPE_CHECKING:
     from migrate_core.checks import Finding
@@ -27,28 +29,18 @@ SYMBOLS = {"passed": "✔", "failed": "✖", "warning": "⚠", "skipped": "-"}
 COLOURS = {"passed": "green", "failed": "red", "warning": "yellow", "skipped": None}
 
 
-def display_path(report: CheckReport, path: Path | None, *, for_github: bool = False) -> str | None:
+def display_path(report: CheckReport, path: Path | None) -> str | None:
+    """For JSON and GitHub: relative to the repository root, else to the project."""
     if path is None:
         return None
-    base = report.repo_root if (for_github or report.repo_root is not None) else report.project_root
-    for root in (base, report.project_root, Path.cwd()):
-        if root is None:
-            continue
-        try:
-            return path.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            continue
-    return path.as_posix()
+    return relative(path, report.repo_root, report.project_root, Path.cwd())
 
 
 def _text_path(report: CheckReport, path: Path | None) -> str | None:
     """Text output is read in a terminal: paths relative to where the command runs."""
     if path is None:
         return None
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return display_path(report, path)
+    return shown(path, report.repo_root, report.project_root)
 
 
 def _where(report: CheckReport, finding: Finding) -> str:
@@ -157,7 +149,7 @@ def render_github(report: CheckReport) -> str:
     for f in report.findings:
         level = {ERROR: "error", WARNING: "warning", NOTE: "notice"}.get(f.severity, "notice")
         props = []
-        path = display_path(report, f.file, for_github=True)
+        path = display_path(report, f.file)
         if path and f.file is not None and not f.file.is_dir():
             props.append(f"file={_escape_property(path)}")
             if f.line:
@@ -197,7 +189,7 @@ def render_summary(report: CheckReport) -> str:
             "|---|---|---|---|",
         ]
         for f in report.findings:
-            path = display_path(report, f.file, for_github=True) or ""
+            path = display_path(report, f.file) or ""
             where = f"`{path}:{f.line}`" if path and f.line else (f"`{path}`" if path else "")
             message = f.message + ("<br>" + "<br>".join(f.details) if f.details else "")
             out.append(

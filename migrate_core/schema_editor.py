@@ -419,10 +419,9 @@ class SchemaEditor:
             sources = {column.name: self._sql_literal(fill_value)} if fill_value is not None else {}
             self._rebuild(before, target, state_after, sources=sources)
             return
-        else:
-            self.ops.add_column(before.name, self._column(adding))
-            for fk in fks:
-                self.add_constraint(before.with_column(adding), fk, state_after)
+        self.ops.add_column(before.name, self._column(adding))
+        for fk in fks:
+            self.add_constraint(before.with_column(adding), fk, state_after)
         if adding is not column:
             with_fill = after.replace_column(column.name, adding)
             self.alter_column(with_fill, adding, column, state_after)
@@ -436,13 +435,13 @@ class SchemaEditor:
         index instead, so they are dropped explicitly first, the same on every database.
         """
         if self.is_sqlite:
-            self._rebuild(before, drop_column_from(before, column.name), state_after)
+            self._rebuild(before, st.drop_column_from(before, column.name), state_after)
         else:
             for index in before.indexes:
                 if column.name in index.columns:
                     self.drop_index(before, index)
             for constraint in before.constraints():
-                if column.name in _constraint_columns(constraint):
+                if column.name in st.constraint_columns(constraint):
                     self.drop_constraint(before, constraint, state_after)
             self.ops.drop_column(before.name, column.name, **self._existing(column))
         self._drop_unused_enums([column], state_after)
@@ -559,7 +558,7 @@ class SchemaEditor:
             # Native RENAME COLUMN re-parses the whole schema (about 30 ms on 200 tables);
             # a rebuild touches one table. Only when other tables' keys name the column
             # must SQLite's own rename rewrite them.
-            renamed = _rename_in(table, old.name, new_name)
+            renamed = st.rename_column_in(table, old.name, new_name)
             quoted = self.dialect.identifier_preparer.quote(old.name)
             self._rebuild(table, renamed, state, sources={new_name: quoted})
             return
@@ -699,7 +698,7 @@ class SchemaEditor:
         if self.is_sqlite:
             self._rebuild(before, before.with_constraint(constraint), state_after)
             return
-        _add_constraint_op(self.ops, constraint, table=before.name)
+        _add_constraint_op(self.ops, before.name, constraint)
         if self.is_mysql and isinstance(constraint, st.UniqueState):
             self._drop_mysql_stand_in(before, constraint.columns)
         if self.is_mysql and isinstance(constraint, st.PrimaryKeyState):
@@ -880,39 +879,11 @@ def database_name(dialect: Any, name: str, *, index: bool = False) -> str:
     return name
 
 
-def drop_column_from(table: st.TableState, column: str) -> st.TableState:
-    """``table`` without ``column`` and without the indexes and constraints that cover it."""
-    import dataclasses
-
-    out = table.without_column(column)
-    for index in table.indexes:
-        if column in index.columns:
-            out = out.without_index(index.name or "")
-    for constraint in table.constraints():
-        if column in _constraint_columns(constraint):
-            if isinstance(constraint, st.PrimaryKeyState):
-                out = dataclasses.replace(out, primary_key=None)
-            elif constraint.name is not None:
-                out = out.without_constraint(constraint.name)
-    return out
-
-
-def _constraint_columns(constraint: st.ConstraintState) -> tuple[str, ...]:
-    """Columns a constraint covers; for a check, the column names its SQL mentions."""
-    if isinstance(constraint, st.CheckState):
-        import re
-
-        return tuple(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", constraint.sqltext))
-    return constraint.columns
-
-
-def _add_constraint_op(
-    ops: Any, constraint: st.ConstraintState, *, table: str | None = None
-) -> None:
+def _add_constraint_op(ops: Any, table: str, constraint: st.ConstraintState) -> None:
     """Add a constraint through Alembic's Operations."""
     import sqlalchemy as sa
 
-    args: tuple[Any, ...] = (table,) if table is not None else ()
+    args = (table,)
     name = st._conv(constraint.name)
     if isinstance(constraint, st.PrimaryKeyState):
         ops.create_primary_key(name, *args, list(constraint.columns))
@@ -938,12 +909,6 @@ def _add_constraint_op(
             initially=constraint.initially,
             match=constraint.match,
         )
-
-
-def _rename_in(table: st.TableState, old: str, new: str) -> st.TableState:
-    from migrate_core.operations.fields import rename_column_in
-
-    return rename_column_in(table, old, new)
 
 
 def _literal(value: Any) -> Any:

@@ -14,6 +14,7 @@ columns render the same, a migration file re-creates one from the other.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -306,6 +307,73 @@ class ProjectState:
         return out
 
 
+# -- changes that reach into a whole table -------------------------------------------------------
+
+
+def drop_column_from(table: TableState, column: str) -> TableState:
+    """``table`` without ``column`` and without the indexes and constraints that cover it."""
+    out = table.without_column(column)
+    for index in table.indexes:
+        if column in index.columns:
+            out = out.without_index(index.name or "")
+    for constraint in table.constraints():
+        if column in constraint_columns(constraint):
+            if isinstance(constraint, PrimaryKeyState):
+                out = replace(out, primary_key=None)
+            elif constraint.name is not None:
+                out = out.without_constraint(constraint.name)
+    return out
+
+
+def constraint_columns(constraint: ConstraintState) -> tuple[str, ...]:
+    """Columns a constraint covers; for a check, the column names its SQL mentions."""
+    if isinstance(constraint, CheckState):
+        return tuple(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", constraint.sqltext))
+    return constraint.columns
+
+
+def rename_column_in(table: TableState, old: str, new: str) -> TableState:
+    """The table with a column renamed everywhere it is named: keys, indexes, checks."""
+
+    def ren(cols: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(new if c == old else c for c in cols)
+
+    pattern = re.compile(rf"(?<![\w.]){re.escape(old)}(?!\w)")
+    columns = tuple(replace(c, name=new) if c.name == old else c for c in table.columns)
+    pk = table.primary_key
+    if pk is not None:
+        pk = replace(pk, columns=ren(pk.columns))
+    fks = tuple(
+        replace(
+            fk,
+            columns=ren(fk.columns),
+            ref_columns=ren(fk.ref_columns) if fk.ref_table == table.name else fk.ref_columns,
+        )
+        for fk in table.foreign_keys
+    )
+    uniques = tuple(replace(u, columns=ren(u.columns)) for u in table.unique_constraints)
+    checks = tuple(replace(c, sqltext=pattern.sub(new, c.sqltext)) for c in table.check_constraints)
+    indexes = tuple(
+        replace(
+            i,
+            elements=tuple(
+                pattern.sub(new, e) if is_expr else (new if e == old else e)
+                for e, is_expr in zip(i.elements, i.expressions)
+            ),
+        )
+        for i in table.indexes
+    )
+    return replace(
+        table,
+        columns=columns,
+        primary_key=pk,
+        foreign_keys=fks,
+        unique_constraints=uniques,
+        check_constraints=checks,
+        indexes=indexes,
+    )
+
+
 # -- from SQLAlchemy objects to state -------------------------------------------------------------
 
 
@@ -575,37 +643,24 @@ def assign_default_names(metadata: sa.MetaData) -> None:
     ``ix_<table>_<columns>``. Names are ``conv`` objects, so both our DDL and
     ``metadata.create_all`` shorten long names the same way for each dialect.
     """
-    from sqlalchemy import CheckConstraint
-    from sqlalchemy import ForeignKeyConstraint
-    from sqlalchemy import PrimaryKeyConstraint
-    from sqlalchemy import UniqueConstraint
+    import sqlalchemy as sa
     from sqlalchemy.sql.naming import conv
 
     for table in metadata.tables.values():
-        for constraint in list(table.constraints) + list(table.indexes):
+        items: list[Any] = [*table.constraints, *table.indexes]
+        for constraint in items:
             if _name(constraint.name) is not None:
                 continue
-            if isinstance(constraint, PrimaryKeyConstraint):
-                if not constraint.columns:
-                    continue
-                new = f"pk_{table.name}"
-            elif isinstance(constraint, UniqueConstraint):
-                new = f"uq_{table.name}_{'_'.join(c.name for c in constraint.columns)}"
-            elif isinstance(constraint, ForeignKeyConstraint):
-                referred = constraint.elements[0].target_fullname.rsplit(".", 1)[0].split(".")[-1]
-                new = f"fk_{table.name}_{'_'.join(constraint.column_keys)}_{referred}"
-            elif isinstance(constraint, CheckConstraint):
-                if getattr(constraint, "_type_bound", False):
-                    continue
-                text = str(constraint.sqltext.compile(compile_kwargs={"literal_binds": True}))
-                new = f"ck_{table.name}_{hashlib.sha1(text.encode()).hexdigest()[:8]}"
-            else:  # an Index
-                cols = [
-                    getattr(e, "name", None) or "expr"
-                    for e in getattr(constraint, "expressions", ())
-                ]
-                new = f"ix_{table.name}_{'_'.join(cols)}"
-            constraint.name = conv(new)
+            if isinstance(constraint, sa.PrimaryKeyConstraint) and not constraint.columns:
+                continue
+            if getattr(constraint, "_type_bound", False):
+                continue  # an Enum's or Boolean's own CHECK, made with its column
+            described = (
+                index_state(constraint)
+                if isinstance(constraint, sa.Index)
+                else constraint_state(constraint)
+            )
+            constraint.name = conv(default_name(described, table.name))
 
 
 # -- from state to SQLAlchemy objects (for DDL) -------------------------------------------------

@@ -129,18 +129,15 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
     from migrate_core.config import parse_config
     from migrate_core.questioner import NonInteractiveQuestioner
     from migrate_core.questioner import Rename
+    from migrate_core.questioner import SilentQuestioner
 
     config = parse_config(request["section"], Path(request["pyproject"]))
     models_root = Path(request["models_root"]) if request.get("models_root") else None
     renames = {Rename(*r) for r in request.get("renames", [])}
     renames |= class_hints_to_renames(config, request.get("hints", []), models_root)
 
-    class Silent(NonInteractiveQuestioner):
-        def ask_fill_value(self, table: str, column: Any, *, altering: bool) -> Any:
-            return None
-
     silent = request.get("mode") == "pending"
-    questioner = (Silent if silent else NonInteractiveQuestioner)(
+    questioner = (SilentQuestioner if silent else NonInteractiveQuestioner)(
         renames=frozenset(renames), app_name=request.get("app")
     )
     result = make_migrations(

@@ -211,6 +211,33 @@ def test_migration_that_fails_names_file_line_and_database_error(
     )
 
 
+def test_chain_failure_is_reported_when_reversibility_is_skipped(
+    project: Path, url: str | None
+) -> None:
+    """With ``--skip reversibility`` only the drift check runs the chain: its failure
+    must still fail the run, not leave drift quietly skipped."""
+    path = _add_migration(
+        project,
+        "0005_broken",
+        """
+        migrations.AddField("product", sa.Column("color", sa.String(length=20))),
+        migrations.RunSQL("UPDATE no_such_table SET x = 1", reverse_sql=[]),
+        """,
+    )
+    (project / "shop" / "models.py").write_text(models_source(color=True), encoding="utf-8")
+
+    code, report = run_json(project, "--skip", "reversibility", url=url)
+
+    assert code == 1
+    (finding,) = report["findings"]
+    assert finding["check"] == "drift"
+    assert finding["file"] == "shop/migrations/0005_broken.py"
+    assert finding["line"] == line_of(path, "migrations.RunSQL(")
+    assert finding["message"].startswith("0005_broken does not apply: RunSQL(")
+    assert status(report, "reversibility") == "skipped"
+    assert status(report, "drift") == "failed"
+
+
 def test_hand_edited_migration_drifts_from_its_declared_state(
     project: Path, url: str | None
 ) -> None:

@@ -94,6 +94,8 @@ class CheckContext:
     # Filled by the chain check for the drift check: the scratch database after the chain.
     chain_database_url: str | None = None
     chain_ok: bool = False
+    # Why the chain did not apply when only the drift check ran it (see commands/check.py).
+    chain_failure: Finding | None = None
     # The models did not import (the missing check reported where): drift cannot run.
     models_broken: bool = False
     models_loaded: Any = None

@@ -180,7 +180,7 @@ def run(context: CheckContext) -> CheckResult:
             try:
                 executor.run_migration(migration, state, backwards=False)
             except MigrationFailed as exc:
-                result.findings.append(_failed(context, key, "does not apply", exc))
+                result.findings.append(failure_finding(context, key, "does not apply", exc))
                 result.summary = f"stopped at {key[0]}.{key[1]}"
                 context.chain_ok = False
                 return result
@@ -227,7 +227,7 @@ def run(context: CheckContext) -> CheckResult:
                         )
             except MigrationFailed as exc:
                 problems.append(
-                    _failed(context, key, "does not unapply and apply again cleanly", exc)
+                    failure_finding(context, key, "does not unapply and apply again cleanly", exc)
                 )
             if problems:
                 if in_scope:
@@ -236,7 +236,7 @@ def run(context: CheckContext) -> CheckResult:
                     state = runner.rebuild(plan, i)
                 except MigrationFailed as exc:
                     result.findings.append(
-                        _failed(context, key, "does not apply on a rebuilt chain", exc)
+                        failure_finding(context, key, "does not apply on a rebuilt chain", exc)
                     )
                     result.summary = f"stopped at {key[0]}.{key[1]}"
                     context.chain_ok = False
@@ -257,12 +257,20 @@ def _blame(context: CheckContext, key: Key, migration: Migration, message: str) 
     )
 
 
-def _failed(context: CheckContext, key: Key, what: str, exc: MigrationFailed) -> Finding:
+def failure_finding(
+    context: CheckContext,
+    key: Key,
+    what: str,
+    exc: MigrationFailed,
+    *,
+    check: str = "reversibility",
+) -> Finding:
+    """A migration that failed to run: its file and line, the operation, the database's words."""
     detail = (
         f"{exc.operation}: {exc.error}"
         if exc.operation
         else (exc.error or str(exc).splitlines()[0])
     )
     return context.migration_finding(
-        "reversibility", ERROR, key, f"{key[1]} {what}: {detail}", op_index=exc.op_index
+        check, ERROR, key, f"{key[1]} {what}: {detail}", op_index=exc.op_index
     )

@@ -55,6 +55,9 @@ def run(context: CheckContext, expected_url: str | None) -> CheckResult:
         result.summary = "skipped: the models do not import (see missing migration)"
         return result
     if not context.chain_ok or context.chain_database_url is None:
+        if context.chain_failure is not None:
+            result.findings.append(context.chain_failure)
+            return result
         result.skipped = True
         result.summary = "skipped: the chain did not apply"
         return result

@@ -60,9 +60,8 @@ def run(context: CheckContext) -> CheckResult:
     for path, status in sorted(changed.items()):
         if not path.endswith(".py") or Path(path).name.startswith(("_", ".")):
             continue
-        code = getattr(status, "status", status)
-        if code in ("M", "D"):
-            verb = "changed" if code == "M" else "deleted"
+        if status in ("M", "D"):
+            verb = "changed" if status == "M" else "deleted"
             app = next(
                 (a for a, f in folders.items() if (root / path).resolve().is_relative_to(f)), None
             )
@@ -75,7 +74,7 @@ def run(context: CheckContext) -> CheckResult:
                     app=app,
                     migration=Path(path).stem,
                     file=root / path,
-                    line=1 if code == "M" else None,
+                    line=1 if status == "M" else None,
                 )
             )
     new = context.new_migrations or set()

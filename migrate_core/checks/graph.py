@@ -1,8 +1,10 @@
 """Check 1: the migration graph has one leaf per app, no holes, no loops, no twin numbers.
 
-Missing dependencies and cycles stop the loader itself (exit 2, like every
-command); what remains to find here are forks (two leaves: migrations written
-on two branches) and two files sharing a number.
+Missing dependencies, cycles and files that do not import stop the loader;
+check-migrations reports those as findings of this check too (see
+``commands/check.py``). What is found here: forks (two leaves: migrations
+written on two branches), two files sharing a number, and an operation that
+does not fit the state the migrations before it build.
 """
 
 from __future__ import annotations
@@ -86,30 +88,21 @@ def state_findings(context: CheckContext) -> list[Finding]:
     """The operation that does not fit the state the migrations before it build, if any.
 
     A hand-edited chain (a column removed twice, a table renamed that is not there)
-    breaks every check that needs the migrations' state. The loader says so in one
-    message; replaying the operations one by one finds the file and line to annotate.
+    breaks every check that needs the migrations' state; the error names the
+    migration and the operation, so the finding lands on its line.
     """
-    from migrate_core.state import ProjectState
-
     try:
         context.loader.project_state()
-        return []
     except InvalidStateError as exc:
-        first_message = str(exc)
-    state = ProjectState()
-    for key in context.loader.graph.full_plan():
-        migration = context.loader.migration(key)
-        for index, op in enumerate(migration.operations):
-            try:
-                op.state_forwards(key[0], state)
-            except InvalidStateError as exc:
-                return [
-                    context.migration_finding(
-                        "graph",
-                        ERROR,
-                        key,
-                        f"{key[1]} does not fit the migrations before it: {exc}",
-                        op_index=index,
-                    )
-                ]
-    return [Finding("graph", ERROR, first_message)]
+        if exc.key is None:
+            return [Finding("graph", ERROR, str(exc))]
+        return [
+            context.migration_finding(
+                "graph",
+                ERROR,
+                exc.key,
+                f"{exc.key[1]} does not fit the migrations before it: {exc.reason}",
+                op_index=exc.op_index,
+            )
+        ]
+    return []

@@ -111,15 +111,8 @@ def run_checks(config: Config, options: CheckOptions) -> CheckReport:
         say("graph: loading migrations")
         loader = MigrationLoader(config)
     except (NodeNotFoundError, CircularDependencyError, BadMigrationError) as exc:
-        result = CheckResult("graph", findings=[_loader_finding(config, exc)])
-        report.results.append(result)
-        for name in CHECKS:
-            if name != "graph":
-                report.results.append(
-                    CheckResult(name, summary="skipped: the migrations do not load", skipped=True)
-                )
-        report.duration = time.perf_counter() - started
-        return report
+        report.results.append(CheckResult("graph", findings=[_loader_finding(config, exc)]))
+        return _finished(report, started, skip_rest="the migrations do not load")
     report.graph = loader.graph
     report.migrations = len(loader.graph)
     allow = set(options.allow_irreversible) | set(config.allow_irreversible)
@@ -160,17 +153,7 @@ def run_checks(config: Config, options: CheckOptions) -> CheckReport:
         graph_result.skipped = False
         graph_result.findings.extend(broken)
         timed("git", lambda: git_integrity.run(context))
-        for name in CHECKS:
-            if name not in ("graph", "git"):
-                report.results.append(
-                    CheckResult(
-                        name, summary="skipped: the migrations do not fit together", skipped=True
-                    )
-                )
-        order = list(CHECKS)
-        report.results.sort(key=lambda r: order.index(r.name))
-        report.duration = time.perf_counter() - started
-        return report
+        return _finished(report, started, skip_rest="the migrations do not fit together")
     timed("missing", lambda: missing.run(context))
     timed("git", lambda: git_integrity.run(context))
     needs_db = not ({"reversibility", "drift"} <= skip)
@@ -183,7 +166,6 @@ def run_checks(config: Config, options: CheckOptions) -> CheckReport:
                 scratch_database(options.database_url, label="chain")
             )
             if "reversibility" in skip:
-                timed("reversibility", lambda: CheckResult("reversibility"))
                 _plain_chain(context)
             else:
                 timed("reversibility", lambda: chain.run(context))
@@ -195,12 +177,20 @@ def run_checks(config: Config, options: CheckOptions) -> CheckReport:
                     else stack.enter_context(scratch_database(options.database_url, label="models"))
                 )
                 timed("drift", lambda: drift.run(context, expected_url))
-            else:
-                timed("drift", lambda: CheckResult("drift"))
-        else:
-            timed("reversibility", lambda: CheckResult("reversibility"))
-            timed("drift", lambda: CheckResult("drift"))
     timed("destructive", lambda: destructive.run(context))
+    return _finished(report, started)
+
+
+def _finished(report: CheckReport, started: float, *, skip_rest: str | None = None) -> CheckReport:
+    """Every check once, in the documented order: the ones that did not run as skipped.
+
+    ``skip_rest``: why the checks that did not run were skipped (else ``--skip`` did it).
+    """
+    done = {r.name for r in report.results}
+    reason = f"skipped: {skip_rest}" if skip_rest else "skipped"
+    report.results.extend(
+        CheckResult(n, summary=reason, skipped=True) for n in CHECKS if n not in done
+    )
     order = list(CHECKS)
     report.results.sort(key=lambda r: order.index(r.name))
     report.duration = time.perf_counter() - started
@@ -258,6 +248,7 @@ def _declaring_file(config: Config, node: tuple[str, ...]) -> tuple[str, str, Pa
 def _plain_chain(context: CheckContext) -> None:
     """Only the drift check wants the database: apply the chain without reversing."""
     from migrate_core import db
+    from migrate_core.checks import chain
     from migrate_core.exceptions import MigrationFailed
     from migrate_core.executor import MigrationExecutor
     from migrate_core.recorder import MigrationRecorder
@@ -269,8 +260,15 @@ def _plain_chain(context: CheckContext) -> None:
         try:
             executor.migrate(executor.migration_plan(executor.targets_for(None, None)))
             context.chain_ok = True
-        except MigrationFailed:
+        except MigrationFailed as exc:
+            # Reversibility is skipped, so nobody else reports this: drift does.
             context.chain_ok = False
+            if exc.key is not None:
+                context.chain_failure = chain.failure_finding(
+                    context, exc.key, "does not apply", exc, check="drift"
+                )
+            else:
+                context.chain_failure = Finding("drift", ERROR, str(exc))
 
 
 def _resolve_base(context: CheckContext, options: CheckOptions, repo_root: Path | None) -> None:
@@ -300,8 +298,7 @@ def _resolve_base(context: CheckContext, options: CheckOptions, repo_root: Path 
     )
     new: set[Key] = set()
     for path, status in changed.items():
-        code = getattr(status, "status", status)
-        if code != "A" or not path.endswith(".py"):
+        if status != "A" or not path.endswith(".py"):
             continue
         absolute = (repo_root / path).resolve()
         for app in context.config.apps.values():

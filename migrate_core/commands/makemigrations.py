@@ -14,6 +14,7 @@ from migrate_core.autodetector import PlannedMigration
 from migrate_core.autodetector import detect_changes
 from migrate_core.exceptions import MigrateCoreError
 from migrate_core.graph import Key
+from migrate_core.graph import conflict_message
 from migrate_core.loader import MigrationLoader
 
 if TYPE_CHECKING:
@@ -64,18 +65,6 @@ def _describe_all(app: str, operations: list[Operation], state: ProjectState) ->
     return out
 
 
-def conflict_message(loader: MigrationLoader, conflicts: dict[str, list[Key]]) -> str:
-    parts = []
-    for app, leaves in sorted(conflicts.items()):
-        names = ", ".join(n for _, n in leaves)
-        parts.append(f"{app}: {names}")
-    return (
-        "Conflicting migrations: more than one leaf migration in "
-        + "; ".join(parts)
-        + " (migrations written on two branches).\nTo fix, run: migrate-core makemigrations --merge"
-    )
-
-
 def make_migrations(
     config: Config,
     app_names: list[str] | None,
@@ -103,7 +92,7 @@ def make_migrations(
         if a in {s.name for s in selected}
     }
     if conflicts:
-        raise ConflictError(conflict_message(loader, conflicts))
+        raise ConflictError(conflict_message(conflicts))
     result = MakeResult()
     from_state = loader.project_state()
     if empty:
@@ -290,12 +279,8 @@ def pending_changes(
     config: Config, app_names: list[str] | None, *, models_root: Path | None = None
 ) -> tuple[list[NewMigration], Any]:
     """What makemigrations would write, asking nothing (renames unconfirmed): for checks."""
-    from migrate_core.questioner import NonInteractiveQuestioner
+    from migrate_core.questioner import SilentQuestioner
 
-    class _Silent(NonInteractiveQuestioner):
-        def ask_fill_value(self, table: str, column: Any, *, altering: bool) -> Any:
-            return None
-
-    q = _Silent()
+    q = SilentQuestioner()
     result = make_migrations(config, app_names, q, models_root=models_root)
     return result.migrations, result.declined_renames

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -13,7 +12,6 @@ from migrate_core.exceptions import InvalidStateError
 from migrate_core.operations import render as rd
 from migrate_core.operations.base import Operation
 from migrate_core.operations.base import check_name
-from migrate_core.schema_editor import drop_column_from
 
 if TYPE_CHECKING:
     from migrate_core.schema_editor import SchemaEditor
@@ -156,7 +154,7 @@ class RemoveField(Operation):
                     f"{self.describe()}: foreign key {fk.name} on {other.name} points at this column; "
                     "remove that constraint first"
                 )
-        state.replace_table(drop_column_from(table, self.name))
+        state.replace_table(st.drop_column_from(table, self.name))
 
     def database_forwards(
         self, app: str, editor: SchemaEditor, from_state: ProjectState, to_state: ProjectState
@@ -367,7 +365,7 @@ class RenameField(Operation):
             raise InvalidStateError(
                 f"{self.describe()}: column {self.table_name}.{self.new_name} already exists"
             )
-        state.replace_table(rename_column_in(table, self.old_name, self.new_name))
+        state.replace_table(st.rename_column_in(table, self.old_name, self.new_name))
         for other, _fk in state.referencing(self.table_name):
             fks = tuple(
                 dataclasses.replace(
@@ -409,49 +407,3 @@ class RenameField(Operation):
 
     def touches(self) -> set[tuple[str, str | None]]:
         return {(self.table_name, self.old_name), (self.table_name, self.new_name)}
-
-
-def rename_column_in(table: st.TableState, old: str, new: str) -> st.TableState:
-    """The table with a column renamed everywhere it is named: keys, indexes, checks."""
-
-    def ren(cols: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(new if c == old else c for c in cols)
-
-    pattern = re.compile(rf"(?<![\w.]){re.escape(old)}(?!\w)")
-    columns = tuple(dataclasses.replace(c, name=new) if c.name == old else c for c in table.columns)
-    pk = table.primary_key
-    if pk is not None:
-        pk = dataclasses.replace(pk, columns=ren(pk.columns))
-    fks = tuple(
-        dataclasses.replace(
-            fk,
-            columns=ren(fk.columns),
-            ref_columns=ren(fk.ref_columns) if fk.ref_table == table.name else fk.ref_columns,
-        )
-        for fk in table.foreign_keys
-    )
-    uniques = tuple(
-        dataclasses.replace(u, columns=ren(u.columns)) for u in table.unique_constraints
-    )
-    checks = tuple(
-        dataclasses.replace(c, sqltext=pattern.sub(new, c.sqltext)) for c in table.check_constraints
-    )
-    indexes = tuple(
-        dataclasses.replace(
-            i,
-            elements=tuple(
-                pattern.sub(new, e) if is_expr else (new if e == old else e)
-                for e, is_expr in zip(i.elements, i.expressions)
-            ),
-        )
-        for i in table.indexes
-    )
-    return dataclasses.replace(
-        table,
-        columns=columns,
-        primary_key=pk,
-        foreign_keys=fks,
-        unique_constraints=uniques,
-        check_constraints=checks,
-        indexes=indexes,
-    )
