@@ -647,13 +647,13 @@ def verify(root: Path, app: str) -> bool:
     os.environ["MIGRATE_CORE_NO_CACHE"] = "1"  # replay every file, do not trust a cache
     import sqlalchemy as sa
 
-    from migrate_core import db
-    from migrate_core import project
     from migrate_core.config import load_config
-    from migrate_core.executor import MigrationExecutor
-    from migrate_core.loader import MigrationLoader
-    from migrate_core.recorder import TABLE_NAME
-    from migrate_core.recorder import MigrationRecorder
+    from migrate_core.db import engine as db
+    from migrate_core.db.executor import MigrationExecutor
+    from migrate_core.db.recorder import TABLE_NAME
+    from migrate_core.db.recorder import MigrationRecorder
+    from migrate_core.migrations.loader import MigrationLoader
+    from migrate_core.schema import project
 
     ok = True
     cfg = load_config(root)
@@ -709,9 +709,9 @@ def same_as_writer(loader: Any) -> None:
     does not make the benchmark's chain any less valid.
     """
     try:
-        from migrate_core.writer import render_migration
+        from migrate_core.migrations.writer import render_migration
     except ImportError:
-        print("verify: (no migrate_core.writer: file layout not compared)")
+        print("verify: (no migrate_core.migrations.writer: file layout not compared)")
         return
     differing = []
     for key in loader.graph.full_plan():
@@ -738,7 +738,7 @@ def compare_database(conn: object, cfg: object, history_table: str) -> bool:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from migrate_core import project
+    from migrate_core.schema import project
 
     metadata = project.all_metadata(cfg)  # type: ignore[arg-type]
     context = MigrationContext.configure(

@@ -47,10 +47,10 @@ EXTRA_COLUMN = "    bench_extra: Mapped[str | None] = mapped_column(sa.String(30
 # and for timing migrate/rollback before the ``migrate-core migrate`` command exists.
 EXECUTOR_SCRIPT = """\
 import sys
-from migrate_core import db
+from migrate_core.db import engine as db
 from migrate_core.config import load_config
-from migrate_core.executor import MigrationExecutor
-from migrate_core.recorder import MigrationRecorder
+from migrate_core.db.executor import MigrationExecutor
+from migrate_core.db.recorder import MigrationRecorder
 cfg = load_config()
 app, target = (sys.argv[1:] + [None, None])[:2]
 with db.open_connection(cfg.resolve_database_url()) as conn:

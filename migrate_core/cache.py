@@ -19,7 +19,7 @@ from typing import Any
 
 from migrate_core import __version__
 
-FORMAT = 1
+FORMAT = 2  # 2: modules moved into packages (pickled states name their classes)
 
 
 def cache_root() -> Path:

@@ -20,11 +20,11 @@ from typing import TypeVar
 import click
 
 from migrate_core import __version__
-from migrate_core.exceptions import MigrateCoreError
+from migrate_core.errors import MigrateCoreError
 
 if TYPE_CHECKING:
     from migrate_core.config import Config
-    from migrate_core.executor import Progress
+    from migrate_core.db.executor import Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -119,11 +119,11 @@ def makemigrations(
     verbose: bool,
 ) -> None:
     """Write migrations for what changed in the models."""
-    from migrate_core.commands import makemigrations as mm
-    from migrate_core.exceptions import ConfigError
-    from migrate_core.questioner import InteractiveQuestioner
-    from migrate_core.questioner import NonInteractiveQuestioner
-    from migrate_core.questioner import Rename
+    from migrate_core.errors import ConfigError
+    from migrate_core.migrations.questioner import InteractiveQuestioner
+    from migrate_core.migrations.questioner import NonInteractiveQuestioner
+    from migrate_core.migrations.questioner import Rename
+    from migrate_core.usecases import makemigrations as mm
 
     config = _config(ctx)
     try:
@@ -189,8 +189,8 @@ def _print_new(result: Any) -> None:
 
 
 def _loss_note(op: Any, declined: dict[tuple[str | None, str], str]) -> str:
-    from migrate_core.operations import DeleteModel
-    from migrate_core.operations import RemoveField
+    from migrate_core.migrations.operations import DeleteModel
+    from migrate_core.migrations.operations import RemoveField
 
     if isinstance(op, RemoveField) and (op.table_name, op.name) in declined:
         new = declined[(op.table_name, op.name)]
@@ -263,10 +263,10 @@ def migrate(
     lock_timeout: float,
 ) -> None:
     """Apply migrations; with APP TARGET, move APP to exactly TARGET (a name, a prefix, or zero)."""
-    from migrate_core import db
-    from migrate_core.exceptions import MigrationFailed
-    from migrate_core.executor import MigrationExecutor
-    from migrate_core.recorder import MigrationRecorder
+    from migrate_core.db import engine as db
+    from migrate_core.db.executor import MigrationExecutor
+    from migrate_core.db.recorder import MigrationRecorder
+    from migrate_core.errors import MigrationFailed
 
     config = _config(ctx)
     url = config.resolve_database_url(database_url)
@@ -305,7 +305,7 @@ def migrate(
 
 
 def _wait_progress() -> Progress:
-    from migrate_core.executor import Progress
+    from migrate_core.db.executor import Progress
 
     return Progress("wait")
 
@@ -353,8 +353,8 @@ def showmigrations(
     ctx: click.Context, apps: tuple[str, ...], database_url: str | None, show_plan: bool
 ) -> None:
     """List migrations and whether the database has applied them."""
-    from migrate_core import db
-    from migrate_core.executor import MigrationExecutor
+    from migrate_core.db import engine as db
+    from migrate_core.db.executor import MigrationExecutor
 
     config = _config(ctx)
     url = config.resolve_database_url(database_url)
@@ -407,7 +407,7 @@ def sqlmigrate(
     ctx: click.Context, app: str, name: str, backwards: bool, dialect: str | None
 ) -> None:
     """Print the SQL a migration runs, without connecting to a database."""
-    from migrate_core.commands.sqlmigrate import sql_for_migration
+    from migrate_core.usecases.sqlmigrate import sql_for_migration
 
     config = _config(ctx)
     if dialect is None:
@@ -453,8 +453,8 @@ def hook_script(python: str, *, stage: bool) -> str:
 @handle_errors
 def install_hook(stage: bool, force: bool) -> None:
     """Install migrate-core as this repository's plain git pre-commit hook."""
-    from migrate_core import git
-    from migrate_core.exceptions import ConfigError
+    from migrate_core.errors import ConfigError
+    from migrate_core.vcs import git
 
     repo = git.repo_root(Path.cwd())
     if repo is None:
@@ -533,10 +533,10 @@ def _run_check(
 ) -> None:
     import signal
 
-    from migrate_core import report as rp
-    from migrate_core.commands.check import CheckOptions
-    from migrate_core.commands.check import run_checks
+    from migrate_core.checks import report as rp
     from migrate_core.config import load_config
+    from migrate_core.usecases.check import CheckOptions
+    from migrate_core.usecases.check import run_checks
 
     def _terminate(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt  # so that the scratch databases are dropped on the way out

@@ -22,7 +22,7 @@ from dataclasses import field
 from pathlib import Path
 from typing import Any
 
-from migrate_core.exceptions import ConfigError
+from migrate_core.errors import ConfigError
 
 SECTION = "migrate-core"
 ENV_DATABASE_URL = "MIGRATE_CORE_DATABASE_URL"

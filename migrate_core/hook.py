@@ -178,8 +178,8 @@ def _top_folder(start: Path) -> Path:
 
 
 def _repo(cwd: Path) -> Path:
-    from migrate_core import git
-    from migrate_core.exceptions import ConfigError
+    from migrate_core.errors import ConfigError
+    from migrate_core.vcs import git
 
     repo = git.repo_root(cwd)
     if repo is None:
@@ -192,7 +192,7 @@ def _staged_files(cwd: Path, given: list[str]) -> list[Path]:
         return [Path(f).absolute() for f in given]
     # A plain git hook gets no file names: ask git what the commit changes. Git runs
     # hooks at the top of the working tree, so finding it needs no git call of its own.
-    from migrate_core import git
+    from migrate_core.vcs import git
 
     top = _top_folder(cwd)
     repo = top if (top / ".git").exists() else _repo(cwd)
@@ -208,7 +208,7 @@ def _copy_staged(repo: Path, project_root: Path, dest: Path, skip: tuple[Path, .
     ``skip``: folders not to copy (the migrations, which are read from disk anyway and
     are most of the files in a long-lived project).
     """
-    from migrate_core import git
+    from migrate_core.vcs import git
 
     skipped = [_repo_relative(repo, folder) + "/" for folder in skip]
     files = [
@@ -232,8 +232,8 @@ def _rename_hints(repo: Path, config: Any, staged: list[Path]) -> list[dict[str,
     """Renames the staged hunks of model files show, as plain dicts for the questioner."""
     from dataclasses import asdict
 
-    from migrate_core import git
-    from migrate_core.renames import rename_hints
+    from migrate_core.migrations.renames import rename_hints
+    from migrate_core.vcs import git
 
     hints: list[dict[str, Any]] = []
     model_files = load_model_files(config.path) or set()
@@ -259,7 +259,7 @@ def _plan(
     config: Any, models_root: Path, hints: list[dict[str, Any]], *, mode: str
 ) -> dict[str, Any]:
     """Plan the migrations for the staged models, in this interpreter or the project's."""
-    from migrate_core import worker
+    from migrate_core.usecases import worker
 
     request = {
         "pyproject": str(config.path),
@@ -376,10 +376,10 @@ def makemigrations_for(pyproject: Path, repo: Path, staged: list[Path], *, stage
     import shlex
     import tempfile
 
-    from migrate_core import git
     from migrate_core.config import load_config
-    from migrate_core.exceptions import MigrateCoreError
-    from migrate_core.exceptions import QuestionRequired
+    from migrate_core.errors import MigrateCoreError
+    from migrate_core.errors import QuestionRequired
+    from migrate_core.vcs import git
 
     config = load_config(pyproject)
     with tempfile.TemporaryDirectory(prefix="migrate-core-hook-") as tmp:
@@ -475,8 +475,8 @@ def check_for(pyproject: Path, repo: Path, options: dict[str, Any]) -> int:
             args += [f"--{key.replace('_', '-')}", value]
     if options.get("strict"):
         args.append("--strict")
-    from migrate_core import worker
     from migrate_core.config import load_config
+    from migrate_core.usecases import worker
 
     with _own_imports(pyproject.parent):
         try:
@@ -548,7 +548,7 @@ def main(argv: list[str] | None = None) -> int:
             elif needs_work(pyproject, files, migrations_too=True):
                 status = max(status, check_for(pyproject, _repo(cwd), vars(args)))
     except Exception as exc:
-        from migrate_core.exceptions import MigrateCoreError
+        from migrate_core.errors import MigrateCoreError
 
         if not isinstance(exc, MigrateCoreError):
             raise

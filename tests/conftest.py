@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from migrate_core.scratch import scratch_database
+from migrate_core.db.scratch import scratch_database
 
 SERVER_URLS = {
     "postgresql": os.environ.get("MIGRATE_CORE_TEST_POSTGRES_URL"),

@@ -26,7 +26,7 @@ from click.testing import Result
 from sqlalchemy.engine import Connection
 
 from migrate_core.cli import main
-from migrate_core.recorder import TABLE_NAME
+from migrate_core.db.recorder import TABLE_NAME
 
 HEADER = "import sqlalchemy as sa\nfrom migrate_core import migrations\n"
 
@@ -430,8 +430,8 @@ class Migrator:
     """
 
     def __init__(self, url: str) -> None:
-        from migrate_core import db
         from migrate_core.config import load_config
+        from migrate_core.db import engine as db
 
         self.config = load_config()
         self.engine = db.create_engine(self.config.resolve_database_url(url))
@@ -439,9 +439,9 @@ class Migrator:
 
     def to(self, app: str, target: str | None = None) -> list[tuple[str, str]]:
         """Move ``app`` to ``target``; return the keys run, in order."""
-        from migrate_core import db
-        from migrate_core.executor import MigrationExecutor
-        from migrate_core.recorder import MigrationRecorder
+        from migrate_core.db import engine as db
+        from migrate_core.db.executor import MigrationExecutor
+        from migrate_core.db.recorder import MigrationRecorder
 
         conn = self.connection
         MigrationRecorder(conn).ensure_table()

@@ -2,7 +2,7 @@
 
 The law: what ``makemigrations`` + ``migrate`` build on an empty database A is
 exactly what ``metadata.create_all`` builds from the same models on an empty
-database B (both reflected with :func:`migrate_core.introspection.reflect_schema`
+database B (both reflected with :func:`migrate_core.db.introspection.reflect_schema`
 and compared with ``diff_schemas``); afterwards ``makemigrations --check`` finds
 nothing to do. At the end ``migrate APP zero`` must leave only our history table.
 
@@ -31,14 +31,14 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from click.testing import Result
 
-from migrate_core import db
 from migrate_core.cli import main
 from migrate_core.config import load_config
-from migrate_core.introspection import SchemaSnapshot
-from migrate_core.introspection import diff_schemas
-from migrate_core.introspection import reflect_schema
-from migrate_core.project import all_metadata
-from migrate_core.recorder import TABLE_NAME
+from migrate_core.db import engine as db
+from migrate_core.db.introspection import SchemaSnapshot
+from migrate_core.db.introspection import diff_schemas
+from migrate_core.db.introspection import reflect_schema
+from migrate_core.db.recorder import TABLE_NAME
+from migrate_core.schema.project import all_metadata
 
 
 def forget_modules(packages: Iterable[str]) -> None:

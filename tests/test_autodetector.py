@@ -20,13 +20,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from migrate_core import state as st
-from migrate_core.autodetector import PlannedMigration
-from migrate_core.autodetector import detect_changes
-from migrate_core.exceptions import QuestionRequired
-from migrate_core.questioner import NonInteractiveQuestioner
-from migrate_core.questioner import Questioner
-from migrate_core.questioner import Rename
+from migrate_core.errors import QuestionRequired
+from migrate_core.migrations.autodetector import PlannedMigration
+from migrate_core.migrations.autodetector import detect_changes
+from migrate_core.migrations.questioner import NonInteractiveQuestioner
+from migrate_core.migrations.questioner import Questioner
+from migrate_core.migrations.questioner import Rename
+from migrate_core.schema import state as st
 
 Builder = Callable[[sa.MetaData], object]
 
@@ -546,7 +546,7 @@ def test_key_to_a_new_table_of_another_app_depends_on_its_migration() -> None:
 
 
 def test_key_to_an_existing_table_of_another_app_depends_on_its_leaf() -> None:
-    from migrate_core.graph import MigrationGraph
+    from migrate_core.migrations.graph import MigrationGraph
 
     graph = MigrationGraph()
     graph.add_node(("shop", "0001_initial"))

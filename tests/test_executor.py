@@ -32,8 +32,8 @@ from helpers_engine import table_names
 from helpers_engine import write_chain
 from helpers_engine import write_migration
 
-from migrate_core import recorder
-from migrate_core.recorder import TABLE_NAME
+from migrate_core.db import recorder
+from migrate_core.db.recorder import TABLE_NAME
 
 # The console script of the environment running the tests (.venv/bin/migrate-core).
 MIGRATE_CORE = Path(sys.executable).with_name("migrate-core")

@@ -1,4 +1,4 @@
-"""migrate_core.git against real repositories made with the git binary in tmp_path."""
+"""migrate_core.vcs.git against real repositories made with the git binary in tmp_path."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from migrate_core import git
-from migrate_core.git import GitError
-from migrate_core.git import Hunk
-from migrate_core.git import StagedPath
+from migrate_core.errors import GitError
+from migrate_core.vcs import git
+from migrate_core.vcs.git import Hunk
+from migrate_core.vcs.git import StagedPath
 
 # Variables git exports to hooks: if these tests run from a hook (pre-commit running
 # pytest), they would point every command below at the outer repository.
@@ -230,7 +230,7 @@ def test_inside_a_real_pre_commit_hook(repo: Repo, tmp_path: Path) -> None:
         textwrap.dedent(
             f"""\
             from pathlib import Path
-            from migrate_core import git
+            from migrate_core.vcs import git
             root = git.repo_root(Path.cwd() / "shop")
             paths = git.staged_paths(root)
             blob = git.staged_blob(root, "shop/models.py")
@@ -275,7 +275,7 @@ def test_stage_from_a_hook_joins_the_commit_and_leaves_a_clean_index(
         textwrap.dedent(
             """\
             from pathlib import Path
-            from migrate_core import git
+            from migrate_core.vcs import git
             root = git.repo_root(Path.cwd())
             if any(p.path == "shop/models.py" for p in git.staged_paths(root)):
                 target = root / "shop" / "migrations" / "0002_auto.py"
@@ -328,7 +328,7 @@ def test_staged_paths_is_fast_on_a_thousand_files(repo: Repo) -> None:
 
 
 def test_fast_module_does_not_import_gitpython() -> None:
-    code = "import sys, migrate_core.git; print('git' in sys.modules)"
+    code = "import sys, migrate_core.vcs.git; print('git' in sys.modules)"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "False"
 

@@ -20,16 +20,16 @@ from sqlalchemy.schema import CreateIndex
 from sqlalchemy.schema import CreateTable
 from sqlalchemy.schema import sort_tables
 
-from migrate_core import db
-from migrate_core.introspection import ColumnInfo
-from migrate_core.introspection import ConstraintInfo
-from migrate_core.introspection import IndexInfo
-from migrate_core.introspection import SchemaDifference
-from migrate_core.introspection import SchemaSnapshot
-from migrate_core.introspection import TableInfo
-from migrate_core.introspection import diff_schemas
-from migrate_core.introspection import normalize_sql
-from migrate_core.introspection import reflect_schema
+from migrate_core.db import engine as db
+from migrate_core.db.introspection import ColumnInfo
+from migrate_core.db.introspection import ConstraintInfo
+from migrate_core.db.introspection import IndexInfo
+from migrate_core.db.introspection import SchemaDifference
+from migrate_core.db.introspection import SchemaSnapshot
+from migrate_core.db.introspection import TableInfo
+from migrate_core.db.introspection import diff_schemas
+from migrate_core.db.introspection import reflect_schema
+from migrate_core.schema.sqltext import normalize_sql
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

@@ -22,10 +22,10 @@ from helpers_engine import write_migration
 
 from migrate_core import cache
 from migrate_core.config import load_config
-from migrate_core.exceptions import CircularDependencyError
-from migrate_core.exceptions import NodeNotFoundError
-from migrate_core.graph import MigrationGraph
-from migrate_core.loader import MigrationLoader
+from migrate_core.errors import CircularDependencyError
+from migrate_core.errors import NodeNotFoundError
+from migrate_core.migrations.graph import MigrationGraph
+from migrate_core.migrations.loader import MigrationLoader
 
 
 def _table(name: str) -> str:

@@ -80,7 +80,7 @@ def _plain(text: str) -> str:
 @pytest.fixture
 def sqlite_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LawProject]:
     """For what does not depend on the database: the command's files and messages."""
-    from migrate_core.scratch import scratch_database
+    from migrate_core.db.scratch import scratch_database
 
     with (
         scratch_database(None, label="a") as url,
@@ -488,7 +488,7 @@ def test_operations_are_joined_into_the_name(sqlite_project: LawProject) -> None
 
 
 def test_long_names_are_shortened(sqlite_project: LawProject) -> None:
-    from migrate_core.writer import MAX_NAME_LENGTH
+    from migrate_core.migrations.writer import MAX_NAME_LENGTH
 
     project = sqlite_project
     project.step({"shop": wide()})

@@ -25,7 +25,7 @@ from helpers_engine import table_names
 from helpers_engine import write_chain
 from helpers_engine import write_migration
 
-from migrate_core.recorder import TABLE_NAME
+from migrate_core.db.recorder import TABLE_NAME
 
 AUTHOR = """
 migrations.CreateModel(

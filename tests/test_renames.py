@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from migrate_core import git
-from migrate_core.git import Hunk
-from migrate_core.renames import RenameHint
-from migrate_core.renames import rename_hints
+from migrate_core.migrations.renames import RenameHint
+from migrate_core.migrations.renames import rename_hints
+from migrate_core.vcs import git
+from migrate_core.vcs.git import Hunk
 
 MODELS = "shop/models.py"
 
@@ -589,8 +589,8 @@ def test_hunks_that_do_not_match_the_sources_are_ignored() -> None:
 
 def test_module_imports_neither_git_machinery_nor_sqlalchemy() -> None:
     code = (
-        "import sys, migrate_core.renames; "
-        "print(sorted(m for m in ('sqlalchemy', 'git', 'migrate_core.git', 'subprocess') "
+        "import sys, migrate_core.migrations.renames; "
+        "print(sorted(m for m in ('sqlalchemy', 'git', 'migrate_core.vcs.git', 'subprocess') "
         "if m in sys.modules))"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

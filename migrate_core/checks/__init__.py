@@ -1,6 +1,6 @@
 """What ``check-migrations`` verifies: one module per check, each returning findings.
 
-Checks never print; :mod:`migrate_core.report` formats what they find. Each check
+Checks never print; :mod:`migrate_core.checks.report` formats what they find. Each check
 is a function ``run(context) -> CheckResult``; the context carries what several
 checks share (the configuration, the loader, the git base, the scratch database).
 """
@@ -15,8 +15,8 @@ from typing import Any
 
 if TYPE_CHECKING:
     from migrate_core.config import Config
-    from migrate_core.graph import Key
-    from migrate_core.loader import MigrationLoader
+    from migrate_core.migrations.graph import Key
+    from migrate_core.migrations.loader import MigrationLoader
 
 ERROR = "error"
 WARNING = "warning"
@@ -114,7 +114,7 @@ class CheckContext:
         if line is None and op_index is not None:
             line = migration.operation_line(op_index)
         if line is None:
-            from migrate_core.migration import class_line
+            from migrate_core.migrations.migration import class_line
 
             line = class_line(str(migration.path)) if migration.path else None
         return Finding(

@@ -21,15 +21,15 @@ from migrate_core.checks import ERROR
 from migrate_core.checks import CheckContext
 from migrate_core.checks import CheckResult
 from migrate_core.checks import Finding
-from migrate_core.exceptions import MigrationFailed
+from migrate_core.errors import MigrationFailed
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-    from migrate_core.executor import MigrationExecutor
-    from migrate_core.graph import Key
-    from migrate_core.migration import Migration
-    from migrate_core.state import ProjectState
+    from migrate_core.db.executor import MigrationExecutor
+    from migrate_core.migrations.graph import Key
+    from migrate_core.migrations.migration import Migration
+    from migrate_core.schema.state import ProjectState
 
 HISTORY = ("migrate_core_migrations",)
 
@@ -96,7 +96,7 @@ class ChainRunner:
                     if table not in HISTORY and (tables is None or table in tables)
                 )
             )
-        from migrate_core.introspection import reflect_schema
+        from migrate_core.db.introspection import reflect_schema
 
         snapshot = reflect_schema(self.conn, tables, exclude=HISTORY)
         if self.conn.in_transaction():
@@ -104,7 +104,7 @@ class ChainRunner:
         return snapshot
 
     def differences(self, expected: Any, actual: Any) -> list[Any]:
-        from migrate_core.introspection import diff_schemas
+        from migrate_core.db.introspection import diff_schemas
 
         if not isinstance(expected, tuple):
             return diff_schemas(expected, actual)
@@ -116,9 +116,9 @@ class ChainRunner:
 
     def rebuild(self, plan: list[Key], upto: int) -> ProjectState:
         """Empty the scratch database and apply ``plan[:upto]`` forwards; the state after them."""
-        from migrate_core.recorder import MigrationRecorder
-        from migrate_core.scratch import empty_database
-        from migrate_core.state import ProjectState
+        from migrate_core.db.recorder import MigrationRecorder
+        from migrate_core.db.scratch import empty_database
+        from migrate_core.schema.state import ProjectState
 
         if self.conn.in_transaction():
             self.conn.rollback()
@@ -138,7 +138,7 @@ def _materialize(statements: tuple[tuple[str, str, str, str], ...]) -> Any:
     """Reflect a SQLite schema snapshot by replaying its statements into a memory database."""
     import sqlalchemy as sa
 
-    from migrate_core.introspection import reflect_schema
+    from migrate_core.db.introspection import reflect_schema
 
     engine = sa.create_engine("sqlite://")
     try:
@@ -153,10 +153,10 @@ def _materialize(statements: tuple[tuple[str, str, str, str], ...]) -> Any:
 
 
 def run(context: CheckContext) -> CheckResult:
-    from migrate_core import db
-    from migrate_core.executor import MigrationExecutor
-    from migrate_core.recorder import MigrationRecorder
-    from migrate_core.state import ProjectState
+    from migrate_core.db import engine as db
+    from migrate_core.db.executor import MigrationExecutor
+    from migrate_core.db.recorder import MigrationRecorder
+    from migrate_core.schema.state import ProjectState
 
     result = CheckResult("reversibility")
     assert context.chain_database_url is not None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from migrate_core.checks import WARNING
 from migrate_core.checks import CheckContext
 from migrate_core.checks import CheckResult
-from migrate_core.state import ProjectState
+from migrate_core.schema.state import ProjectState
 
 
 def run(context: CheckContext) -> CheckResult:

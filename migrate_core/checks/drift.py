@@ -18,7 +18,7 @@ from migrate_core.checks import ERROR
 from migrate_core.checks import CheckContext
 from migrate_core.checks import CheckResult
 from migrate_core.checks import Finding
-from migrate_core.exceptions import ModelImportError
+from migrate_core.errors import ModelImportError
 
 
 def _models_file(context: CheckContext, app: str) -> Path | None:
@@ -42,12 +42,12 @@ def drift_message(diff: Any) -> str:
 
 def run(context: CheckContext, expected_url: str | None) -> CheckResult:
     """``expected_url``: the second scratch database; None when there is only one (a
-    borrowed database, see :mod:`migrate_core.scratch`): the migrated schema is then
+    borrowed database, see :mod:`migrate_core.db.scratch`): the migrated schema is then
     reflected first and the same database emptied for ``create_all``."""
-    from migrate_core import db
-    from migrate_core import project
-    from migrate_core.introspection import diff_schemas
-    from migrate_core.introspection import reflect_schema
+    from migrate_core.db import engine as db
+    from migrate_core.db.introspection import diff_schemas
+    from migrate_core.db.introspection import reflect_schema
+    from migrate_core.schema import project
 
     result = CheckResult("drift")
     if context.models_broken:
@@ -77,7 +77,7 @@ def run(context: CheckContext, expected_url: str | None) -> CheckResult:
     with db.open_connection(context.chain_database_url, scratch=True) as conn:
         actual = reflect_schema(conn)
     if expected_url is None:
-        from migrate_core.scratch import empty_database
+        from migrate_core.db.scratch import empty_database
 
         expected_url = context.chain_database_url
         engine = db.create_engine(expected_url, scratch=True)

@@ -15,7 +15,7 @@ from migrate_core.checks import ERROR
 from migrate_core.checks import CheckContext
 from migrate_core.checks import CheckResult
 from migrate_core.checks import Finding
-from migrate_core.graph import Key
+from migrate_core.migrations.graph import Key
 
 
 def _relative(repo_root: Path, path: Path) -> str:
@@ -43,8 +43,8 @@ def declared_dependencies(source: bytes) -> list[Key]:
 
 
 def run(context: CheckContext) -> CheckResult:
-    from migrate_core import git
-    from migrate_core.graph import MigrationGraph
+    from migrate_core.migrations.graph import MigrationGraph
+    from migrate_core.vcs import git
 
     result = CheckResult("git")
     if context.base_error:

@@ -9,13 +9,13 @@ does not fit the state the migrations before it build.
 
 from __future__ import annotations
 
-from migrate_core import writer
 from migrate_core.checks import ERROR
 from migrate_core.checks import WARNING
 from migrate_core.checks import CheckContext
 from migrate_core.checks import CheckResult
 from migrate_core.checks import Finding
-from migrate_core.exceptions import InvalidStateError
+from migrate_core.errors import InvalidStateError
+from migrate_core.migrations import writer
 
 
 def run(context: CheckContext) -> CheckResult:

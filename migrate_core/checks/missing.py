@@ -12,11 +12,11 @@ from migrate_core.checks import ERROR
 from migrate_core.checks import CheckContext
 from migrate_core.checks import CheckResult
 from migrate_core.checks import Finding
-from migrate_core.exceptions import ModelImportError
+from migrate_core.errors import ModelImportError
 
 
 def run(context: CheckContext) -> CheckResult:
-    from migrate_core.commands.makemigrations import pending_changes
+    from migrate_core.usecases.makemigrations import pending_changes
 
     result = CheckResult("missing")
     if context.loader.graph.conflicts():
@@ -74,7 +74,7 @@ def _in_project_python(context: CheckContext) -> dict[str, Any] | None:
     hook's environment has migrate-core and SQLAlchemy, nothing else): plan there, as
     makemigrations does.
     """
-    from migrate_core import worker
+    from migrate_core.usecases import worker
 
     config = context.config
     if not config.python:

@@ -1,0 +1,223 @@
+"""Engines, connections and the migration lock.
+
+Everything that turns a URL into a connection lives here, so that every
+message about a database prints the URL with its password masked, and SQLite
+gets real transactional DDL (the sqlite3 module would otherwise commit before
+each DDL statement, and a failed migration would leave half its changes).
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+from typing import Any
+
+from migrate_core.errors import ConfigError
+from migrate_core.errors import DatabaseConnectionError
+from migrate_core.errors import LockTimeout
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.engine import Engine
+
+LOCK_NAME = "migrate_core"
+
+_DRIVER_EXTRAS = {
+    "psycopg": "postgres",
+    "psycopg2": "postgres",
+    "pymysql": "mysql",
+    "MySQLdb": "mysql",
+}
+
+
+def mask_url(url: Any) -> str:
+    """The URL as a string with its password replaced by ``***``."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        text = str(url)
+        if "@" in text and "://" in text:
+            scheme, rest = text.split("://", 1)
+            creds, host = rest.rsplit("@", 1)
+            user = creds.split(":", 1)[0]
+            return f"{scheme}://{user}:***@{host}"
+        return text
+
+
+def create_engine(url: str, *, scratch: bool = False, **kwargs: Any) -> Engine:
+    """An engine for ``url``. ``scratch``: a throwaway database, so durability is not
+    worth a disk sync per commit (the checks commit thousands of times)."""
+    import sqlalchemy as sa
+    from sqlalchemy import event
+    from sqlalchemy.pool import NullPool
+
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        raise ConfigError(f"not a database URL: {mask_url(url)}") from None
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        # Wait for a concurrent migrate's write lock instead of failing after 5 s.
+        connect_args["timeout"] = 60
+    try:
+        engine = sa.create_engine(parsed, poolclass=NullPool, connect_args=connect_args, **kwargs)
+    except ModuleNotFoundError as exc:
+        extra = _DRIVER_EXTRAS.get(exc.name or "")
+        hint = f"; install it with: pip install 'migrate-core[{extra}]'" if extra else ""
+        raise ConfigError(
+            f"the driver for {mask_url(url)} is not installed ({exc.name}){hint}"
+        ) from None
+    except sa.exc.NoSuchModuleError as exc:
+        raise ConfigError(f"unknown database dialect in {mask_url(url)}: {exc}") from None
+    if engine.dialect.name == "sqlite":
+        _sqlite_transactional_ddl(engine, event, scratch=scratch)
+    elif scratch and engine.dialect.name == "postgresql":
+
+        @event.listens_for(engine, "connect")
+        def _no_sync(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SET synchronous_commit = off")
+            cursor.close()
+            dbapi_connection.commit()
+
+    return engine
+
+
+def _sqlite_transactional_ddl(engine: Engine, event: Any, *, scratch: bool = False) -> None:
+    """Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+
+    The recipe from SQLAlchemy's SQLite documentation ("Serializable isolation /
+    Savepoints / Transactional DDL"), with BEGIN IMMEDIATE: a migration takes
+    the write lock when it starts, so a second migrate waits for the first.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        # Table rebuilds park rows in TEMP tables; keep those in memory.
+        dbapi_connection.execute("PRAGMA temp_store = MEMORY")
+        if scratch:
+            dbapi_connection.execute("PRAGMA synchronous = OFF")
+            dbapi_connection.execute("PRAGMA journal_mode = MEMORY")
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def connect(engine: Engine) -> Connection:
+    import sqlalchemy as sa
+
+    try:
+        return engine.connect()
+    except sa.exc.DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+        raise DatabaseConnectionError(
+            f"cannot connect to {mask_url(engine.url)}: {reason}"
+        ) from None
+
+
+@contextmanager
+def open_connection(url: str, *, scratch: bool = False) -> Iterator[Connection]:
+    engine = create_engine(url, scratch=scratch)
+    try:
+        connection = connect(engine)
+        try:
+            yield connection
+        finally:
+            connection.close()
+    finally:
+        engine.dispose()
+
+
+def _lock_key(connection: Connection) -> int:
+    database = connection.engine.url.database or ""
+    return zlib.crc32(f"{LOCK_NAME}:{database}".encode())
+
+
+@contextmanager
+def migration_lock(
+    connection: Connection,
+    *,
+    timeout: float = 600.0,
+    on_wait: Callable[[], None] | None = None,
+) -> Iterator[None]:
+    """Hold the database-wide migration lock (PostgreSQL advisory lock, MySQL GET_LOCK).
+
+    SQLite has no such lock; there each migration begins with BEGIN IMMEDIATE and
+    re-reads the history table before it runs (see the executor).
+    """
+    import sqlalchemy as sa
+
+    name = connection.dialect.name
+    if name not in ("postgresql", "mysql", "mariadb"):
+        yield
+        return
+    deadline = time.monotonic() + timeout
+    waited = False
+    key = _lock_key(connection)
+    while True:
+        if name == "postgresql":
+            got = connection.execute(
+                sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}
+            ).scalar()
+        else:
+            got = connection.execute(
+                sa.text("SELECT GET_LOCK(:n, 0)"), {"n": f"{LOCK_NAME}_{key}"}
+            ).scalar()
+        connection.commit()
+        if got:
+            break
+        if not waited and on_wait is not None:
+            on_wait()
+        waited = True
+        if time.monotonic() > deadline:
+            raise LockTimeout(
+                f"another migrate run holds the migration lock on {mask_url(connection.engine.url)} "
+                f"and did not finish within {timeout:.0f} s; try again when it is done"
+            )
+        time.sleep(0.2)
+    try:
+        yield
+    finally:
+        try:
+            if connection.in_transaction():
+                connection.rollback()
+            if name == "postgresql":
+                connection.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            else:
+                connection.execute(sa.text("SELECT RELEASE_LOCK(:n)"), {"n": f"{LOCK_NAME}_{key}"})
+            connection.commit()
+        except sa.exc.DBAPIError:
+            pass  # the connection is gone; the server released the lock with it
+
+
+def has_transactional_ddl(connection: Connection) -> bool:
+    return connection.dialect.name in ("postgresql", "sqlite")
+
+
+def describe_db_error(exc: BaseException) -> str:
+    """``psycopg.errors.NotNullViolation: null value in column ...`` (first line, no SQL echo)."""
+    import sqlalchemy as sa
+
+    if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
+        orig = exc.orig
+        kind = f"{type(orig).__module__}.{type(orig).__qualname__}"
+        message = str(orig).strip().splitlines()[0] if str(orig).strip() else repr(orig)
+        return f"{kind}: {message}"
+    if isinstance(exc, sa.exc.StatementError):
+        return f"{type(exc).__name__}: {str(exc.orig or exc).splitlines()[0]}"
+    module = type(exc).__module__
+    kind = (
+        type(exc).__qualname__
+        if module in ("builtins", "__main__")
+        else f"{module}.{type(exc).__qualname__}"
+    )
+    text = str(exc).strip()
+    return f"{kind}: {text.splitlines()[0] if text else repr(exc)}"

@@ -1,0 +1,529 @@
+"""Plan and run migrations against a database.
+
+A plan is a list of ``(migration, backwards)`` pairs, computed the way Django
+does from targets: ``(app, name)`` to reach a migration, ``(app, None)`` for
+zero. Each migration and its history row commit together where the database has
+transactional DDL (PostgreSQL, SQLite); on MySQL/MariaDB DDL commits as it goes,
+so a failure says exactly which operations of the migration already ran.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from dataclasses import field
+from typing import TYPE_CHECKING
+from typing import Any
+
+from migrate_core.db import engine as db
+from migrate_core.db.recorder import AppliedMigration
+from migrate_core.db.recorder import MigrationRecorder
+from migrate_core.db.schema_editor import SchemaEditor
+from migrate_core.errors import InconsistentHistoryError
+from migrate_core.errors import InvalidStateError
+from migrate_core.errors import IrreversibleError
+from migrate_core.errors import MigrateCoreError
+from migrate_core.errors import MigrationFailed
+from migrate_core.migrations.graph import Key
+from migrate_core.migrations.graph import conflict_message
+from migrate_core.migrations.loader import MigrationLoader
+from migrate_core.schema.state import ProjectState
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from migrate_core.config import Config
+    from migrate_core.migrations.migration import Migration
+
+Target = tuple[str, str | None]
+Plan = list[tuple["Migration", bool]]
+
+
+@dataclass
+class Progress:
+    """What the executor reports while it runs; the CLI turns it into lines."""
+
+    event: str  # "start" | "done" | "skipped" | "wait"
+    migration: Migration | None = None
+    backwards: bool = False
+    fake: bool = False
+    elapsed: float = 0.0
+    index: int = 0
+    total: int = 0
+
+
+@dataclass
+class MigrateResult:
+    applied: list[Key] = field(default_factory=list)
+    unapplied: list[Key] = field(default_factory=list)
+    skipped: list[Key] = field(default_factory=list)
+
+
+class MigrationExecutor:
+    def __init__(
+        self,
+        connection: Connection,
+        config: Config,
+        *,
+        progress: Callable[[Progress], None] | None = None,
+        loader: MigrationLoader | None = None,
+    ) -> None:
+        self.connection = connection
+        self.config = config
+        self.progress = progress or (lambda p: None)
+        self._nested = False
+        self._known_applied: set[Key] | None = None
+        self._editor: SchemaEditor | None = None
+        self.recorder = MigrationRecorder(connection)
+        self.reload(loader)
+
+    def reload(self, loader: MigrationLoader | None = None) -> None:
+        """Re-read the history table and rebuild the graph around what is applied."""
+        self.applied: dict[Key, AppliedMigration] = self.recorder.applied()
+        if self.connection.in_transaction():
+            self.connection.commit()
+        self.loader = loader or MigrationLoader(self.config, applied=self.applied)
+        self._mark_replacements()
+
+    def _mark_replacements(self) -> None:
+        """A squashed migration counts as applied when everything it replaces is."""
+        for key, replaced in self.loader.replacements.items():
+            if (
+                key in self.loader.graph
+                and key not in self.applied
+                and all(r in self.applied for r in replaced)
+            ):
+                self.applied[key] = AppliedMigration(key[0], key[1], None, None)
+
+    @property
+    def graph(self) -> Any:
+        return self.loader.graph
+
+    # -- planning ------------------------------------------------------------------------------
+
+    def check_consistent_history(self) -> None:
+        for key in self.applied:
+            if key not in self.graph:
+                continue
+            for parent in sorted(self.graph.nodes[key].parents):
+                if parent not in self.applied:
+                    raise InconsistentHistoryError(
+                        f"migration {key[0]}.{key[1]} is applied before its dependency "
+                        f"{parent[0]}.{parent[1]}; the history table of this database does not match "
+                        "the migration files (was a migration added below an applied one?)"
+                    )
+
+    def unknown_applied(self) -> list[Key]:
+        """Rows in the history table with no file (deleted or renamed migrations)."""
+        replaced = {r for rs in self.loader.replacements.values() for r in rs}
+        return sorted(k for k in self.applied if k not in self.graph and k not in replaced)
+
+    def changed_files(self) -> list[Key]:
+        """Applied migrations whose file changed since it was applied."""
+        out = []
+        for key, row in self.applied.items():
+            f = self.loader.files.get(key)
+            if f is not None and row.checksum and row.checksum != f.checksum:
+                out.append(key)
+        return sorted(out)
+
+    def targets_for(self, app: str | None, target: str | None) -> list[Target]:
+        """CLI arguments to targets: nothing = every leaf; APP = its leaf; APP TARGET."""
+        if app is None:
+            conflicts = self.graph.conflicts()
+            if conflicts:
+                raise MigrateCoreError(conflict_message(conflicts))
+            return list(self.graph.leaf_nodes())
+        self.config.app(app)
+        if target is None:
+            leaves = self.graph.leaf_nodes(app)
+            if not leaves:
+                return []
+            if len(leaves) > 1:
+                raise MigrateCoreError(conflict_message({app: leaves}, app=app))
+            return leaves
+        if target == "zero":
+            return [(app, None)]
+        return [self.loader.get_by_prefix(app, target)]
+
+    def migration_plan(self, targets: Iterable[Target]) -> Plan:
+        plan: list[tuple[Key, bool]] = []
+        applied = dict(self.applied)
+        graph = self.graph
+        for target in targets:
+            app, name = target
+            if name is None:
+                for root in graph.root_nodes(app):
+                    for key in graph.backwards_plan(root):
+                        if key in applied:
+                            plan.append((key, True))
+                            applied.pop(key)
+            elif target in applied:
+                children = sorted(c for c in graph.nodes[target].children if c[0] == app)
+                for child in children:
+                    for key in graph.backwards_plan(child):
+                        if key in applied:
+                            plan.append((key, True))
+                            applied.pop(key)
+            else:
+                for key in graph.forwards_plan(target):
+                    if key not in applied:
+                        plan.append((key, False))
+                        applied[key] = AppliedMigration(key[0], key[1], None, None)
+        if len({b for _, b in plan}) > 1:
+            raise MigrateCoreError(
+                "this target needs migrations applied and others unapplied; "
+                "migrate each app separately"
+            )
+        if plan and plan[0][1]:
+            # Unapply in the reverse of the order migrate applies: then the state before each
+            # migration, computed forwards, is the schema the database really has at that point
+            # (a rollback of two branches would otherwise undo one on top of the other's state).
+            order = {k: i for i, k in enumerate(graph.full_plan())}
+            plan.sort(key=lambda item: -order.get(item[0], -1))
+        return [(self.loader.migration(k), b) for k, b in plan]
+
+    # -- states --------------------------------------------------------------------------------
+
+    def _applied_state(self) -> ProjectState:
+        state = ProjectState()
+        for key in self.graph.full_plan():
+            if key in self.applied:
+                self.loader.migration(key).mutate_state(state, copy=False)
+        return state
+
+    def _states_before(self, keys: set[Key]) -> dict[Key, ProjectState]:
+        """The state before each of ``keys``, walking the applied chain once."""
+        states: dict[Key, ProjectState] = {}
+        state = ProjectState()
+        remaining = set(keys)
+        for key in self.graph.full_plan():
+            if not remaining:
+                break
+            if key in keys:
+                states[key] = state.clone()
+                remaining.discard(key)
+            if key in self.applied or key in keys:
+                self.loader.migration(key).mutate_state(state, copy=False)
+        return states
+
+    # -- running -------------------------------------------------------------------------------
+
+    def migrate(self, plan: Plan, *, fake: bool = False) -> MigrateResult:
+        """Run a plan. On SQLite the whole run is one write transaction with a savepoint
+        per migration: a failing migration still leaves no trace (its savepoint rolls
+        back) and the ones before it are kept (the run commits them), but the file is
+        synced once instead of once per migration, which on a slow disk is most of the
+        time a long chain takes. SQLite locks the whole database for a writer anyway.
+        """
+        if not plan:
+            return MigrateResult()
+        if self.connection.dialect.name != "sqlite":
+            return self._migrate(plan, fake=fake)
+        if self.connection.in_transaction():
+            self.connection.commit()
+        outer = self.connection.begin()
+        self._nested = True
+        # The write lock is ours from here to the end of the run: read the history once.
+        self._known_applied = set(self.recorder.applied())
+        try:
+            result = self._migrate(plan, fake=fake)
+        except MigrationFailed:
+            outer.commit()
+            raise
+        except BaseException:
+            outer.rollback()
+            raise
+        finally:
+            self._nested = False
+            self._known_applied = None
+        outer.commit()
+        return result
+
+    def _migrate(self, plan: Plan, *, fake: bool = False) -> MigrateResult:
+        result = MigrateResult()
+        backwards = plan[0][1]
+        if backwards:
+            self._check_reversible(plan, fake)
+            states = self._states_before({m.key for m, _ in plan})
+        else:
+            state = self._applied_state()
+        total = len(plan)
+        for index, (migration, _) in enumerate(plan, 1):
+            if backwards:
+                before = states[migration.key]
+                done = self.run_migration(
+                    migration, before, backwards=True, fake=fake, index=index, total=total
+                )
+                if done:
+                    result.unapplied.append(migration.key)
+                else:
+                    result.skipped.append(migration.key)
+            else:
+                before = state
+                state = migration.mutate_state(state)
+                done = self.run_migration(
+                    migration, before, backwards=False, fake=fake, index=index, total=total
+                )
+                if done:
+                    result.applied.append(migration.key)
+                else:
+                    result.skipped.append(migration.key)
+        return result
+
+    def _check_reversible(self, plan: Plan, fake: bool) -> None:
+        if fake:
+            return
+        for migration, _ in plan:
+            for index, op in enumerate(migration.operations):
+                if not op.reversible:
+                    raise IrreversibleError(
+                        f"{migration.location(index)}: {op.describe()} in {migration} cannot be reversed, "
+                        f"so nothing was unapplied. Give it a reverse (reverse_sql=, backwards=), or "
+                        f"record it as unapplied without running it: "
+                        f"migrate-core migrate {migration.app} <target> --fake"
+                    )
+
+    def _states_for_ops(self, migration: Migration, before: ProjectState) -> list[ProjectState]:
+        """[state before op 0, after op 0, ..., after the last op]."""
+        states = [before]
+        state = before
+        for index, op in enumerate(migration.operations):
+            state = state.clone()
+            try:
+                op.state_forwards(migration.app, state)
+            except InvalidStateError as exc:
+                raise InvalidStateError(
+                    f"{migration.location(index)}: {exc}",
+                    key=migration.key,
+                    op_index=index,
+                    reason=exc.reason,
+                ) from None
+            states.append(state)
+        return states
+
+    def run_migration(
+        self,
+        migration: Migration,
+        before: ProjectState,
+        *,
+        backwards: bool,
+        fake: bool = False,
+        index: int = 1,
+        total: int = 1,
+    ) -> bool:
+        """Apply (or unapply) one migration whose preceding state is ``before``.
+
+        Returns False when another process had already done it (we re-read the
+        history inside the lock). Raises MigrationFailed with the whole story.
+        """
+        conn = self.connection
+        self.progress(Progress("start", migration, backwards, fake, index=index, total=total))
+        started = time.perf_counter()
+        states = self._states_for_ops(migration, before)
+        transactional = db.has_transactional_ddl(conn) and (migration.atomic or self._nested)
+        ran: list[int] = []
+        try:
+            if transactional:
+                with conn.begin_nested() if self._nested else conn.begin():
+                    if self._already_done(migration, backwards):
+                        self.progress(
+                            Progress(
+                                "skipped", migration, backwards, fake, index=index, total=total
+                            )
+                        )
+                        return False
+                    if not fake:
+                        self._run_operations(migration, states, backwards, ran)
+                    self._record(migration, backwards)
+            else:
+                if self._already_done(migration, backwards):
+                    conn.commit()
+                    self.progress(
+                        Progress("skipped", migration, backwards, fake, index=index, total=total)
+                    )
+                    return False
+                conn.commit()
+                if not fake:
+                    with _autocommit(conn, enabled=not migration.atomic):
+                        self._run_operations(migration, states, backwards, ran, autocommit=True)
+                with conn.begin():
+                    self._record(migration, backwards)
+        except Exception as exc:
+            if conn.in_transaction() and not self._nested:
+                conn.rollback()
+            raise self._failure(migration, exc, backwards, ran, transactional) from exc
+        self.progress(
+            Progress(
+                "done",
+                migration,
+                backwards,
+                fake,
+                elapsed=time.perf_counter() - started,
+                index=index,
+                total=total,
+            )
+        )
+        if backwards:
+            self.applied.pop(migration.key, None)
+        else:
+            self.applied[migration.key] = AppliedMigration(
+                migration.app, migration.name, None, migration.checksum
+            )
+        return True
+
+    def sole_writer(self) -> None:
+        """Nothing else writes to this database (a scratch database): trust our own
+        record of what is applied instead of re-reading the history per migration."""
+        self._known_applied = set(self.applied)
+
+    def _already_done(self, migration: Migration, backwards: bool) -> bool:
+        """Re-read the history inside the lock: another process may have got here first.
+
+        A squashed migration counts as applied when everything it replaces is.
+        """
+
+        def applied(key: Key) -> bool:
+            if self._known_applied is not None:
+                return key in self._known_applied
+            return self.recorder.is_applied(*key)
+
+        done = applied(migration.key) or (
+            bool(migration.replaces) and all(applied(r) for r in migration.replaces)
+        )
+        return done if not backwards else not done
+
+    def _schema_editor(self) -> SchemaEditor:
+        """One editor per run: configuring Alembic's context per migration costs as much as
+        a small migration does."""
+        if self._editor is None:
+            self._editor = SchemaEditor(self.connection)
+        self._editor.reset()
+        return self._editor
+
+    def _run_operations(
+        self,
+        migration: Migration,
+        states: list[ProjectState],
+        backwards: bool,
+        ran: list[int],
+        *,
+        autocommit: bool = False,
+    ) -> None:
+        conn = self.connection
+        editor = self._schema_editor()
+        indexes = range(len(migration.operations))
+        for i in reversed(indexes) if backwards else indexes:
+            op = migration.operations[i]
+            before, after = states[i], states[i + 1]
+            if backwards:
+                op.database_backwards(migration.app, editor, after, before)
+            else:
+                op.database_forwards(migration.app, editor, before, after)
+            ran.append(i)
+            if autocommit and conn.in_transaction():
+                conn.commit()
+
+    def _record(self, migration: Migration, backwards: bool) -> None:
+        if self._known_applied is not None:
+            if backwards:
+                self._known_applied.discard(migration.key)
+            else:
+                self._known_applied.add(migration.key)
+        if backwards:
+            self.recorder.record_unapplied(migration.app, migration.name)
+            for app, name in migration.replaces:
+                self.recorder.record_unapplied(app, name)
+        else:
+            self.recorder.record_applied(migration.app, migration.name, migration.checksum)
+
+    def _failure(
+        self,
+        migration: Migration,
+        exc: Exception,
+        backwards: bool,
+        ran: list[int],
+        transactional: bool,
+    ) -> MigrationFailed:
+        failed = (
+            ran[-1] + (-1 if backwards else 1)
+            if ran
+            else (len(migration.operations) - 1 if backwards else 0)
+        )
+        ops = migration.operations
+        lines = []
+        if 0 <= failed < len(ops):
+            lines.append(f"{migration.location(failed)}  {_short(ops[failed])}")
+        else:
+            lines.append(migration.location())
+        lines.append(f"  {db.describe_db_error(exc)}")
+        current = self._latest_applied(migration.app, exclude=None if backwards else migration.key)
+        at = f"{migration.app}.{current}" if current else f"{migration.app} zero"
+        if transactional:
+            lines.append(
+                f"Nothing of {migration.name} was kept (rolled back); the database is at {at}."
+            )
+        elif ran:
+            kept = "; ".join(ops[i].describe() for i in ran)
+            why = (
+                f"{migration.name} is not atomic (atomic = False), so each operation committed as it ran"
+                if db.has_transactional_ddl(self.connection)
+                else f"{self.connection.dialect.name} commits DDL as it runs"
+            )
+            lines.append(
+                f"{why}, so these operations of {migration.name} ran and were kept: {kept}. The history "
+                f"table was not changed (it says {at}); undo them by hand before running migrate again."
+            )
+        else:
+            lines.append(f"No operation of {migration.name} ran; the database is at {at}.")
+        in_range = 0 <= failed < len(ops)
+        return MigrationFailed(
+            "\n".join(lines),
+            key=migration.key,
+            op_index=failed if in_range else None,
+            operation=_short(ops[failed]) if in_range else "",
+            error=db.describe_db_error(exc),
+        )
+
+    def _latest_applied(self, app: str, exclude: Key | None) -> str | None:
+        names = sorted(n for a, n in self.applied if a == app and (a, n) != exclude)
+        if not names:
+            return None
+        plan = [
+            k
+            for k in self.graph.full_plan([app])
+            if k in self.applied and k != exclude and k[0] == app
+        ]
+        return plan[-1][1] if plan else names[-1]
+
+
+@contextmanager
+def _autocommit(conn: Connection, *, enabled: bool) -> Iterator[None]:
+    """``atomic = False``: each statement on its own (CREATE INDEX CONCURRENTLY needs it)."""
+    if not enabled or conn.dialect.name == "sqlite":
+        yield
+        return
+    previous = conn.get_isolation_level()
+    conn.execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        yield
+    finally:
+        if conn.in_transaction():
+            conn.rollback()  # a failed statement's transaction; the error itself goes on up
+        conn.execution_options(isolation_level=previous)
+
+
+def _short(op: Any) -> str:
+    try:
+        text = op.render().text
+    except Exception:
+        return op.describe()
+    return (
+        text.replace("migrations.", "", 1)
+        if len(text) <= 100
+        else text.replace("migrations.", "", 1)[:97] + "..."
+    )

@@ -1,0 +1,1 @@
+"""Layer 1: the schema state, naming, SQLAlchemy <-> state, code generation of values and types."""
