@@ -80,6 +80,7 @@ class MigrationExecutor:
         self._nested = False
         self._known_applied: set[Key] | None = None
         self._editor: SchemaEditor | None = None
+        self._history_ready = False
         self.recorder = MigrationRecorder(connection)
         self.reload(loader)
 
@@ -226,9 +227,7 @@ class MigrationExecutor:
         """
         # Even for an empty plan: after a migrate run, the database says what it has
         # applied (nothing, on a fresh one) and showmigrations reads a real table.
-        self.recorder.ensure_table()
-        if self.connection.in_transaction():
-            self.connection.commit()  # the look for the table began one; each migration begins its own
+        self.ensure_history()
         if not plan:
             return RunResult()
         if self.connection.dialect.name != "sqlite":
@@ -313,6 +312,7 @@ class MigrationExecutor:
         history inside the lock). Raises MigrationFailed with the whole story.
         """
         conn = self.connection
+        self.ensure_history()  # a no-op inside migrate(), which ensured it before its transaction
         self.progress(Progress("start", migration, backwards, fake, index=index, total=total))
         started = time.perf_counter()
         # Every state first: an operation that does not fit the chain fails before any DDL.
@@ -367,6 +367,19 @@ class MigrationExecutor:
                 migration.app, migration.name, None, migration.checksum
             )
         return True
+
+    def ensure_history(self) -> None:
+        """Create the history table if the database has none; once per executor.
+
+        Outside any migration's transaction, and committed at once: two first runs that
+        race both find the table afterwards (see MigrationRecorder.ensure_table).
+        """
+        if self._history_ready:
+            return
+        self.recorder.ensure_table()
+        if self.connection.in_transaction():
+            self.connection.commit()  # the look for the table began one; each migration begins its own
+        self._history_ready = True
 
     def sole_writer(self) -> None:
         """Nothing else writes to this database (a scratch database): trust our own

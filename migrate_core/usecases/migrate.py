@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from migrate_core.db.executor import MigrationExecutor
     from migrate_core.db.executor import Plan
     from migrate_core.migrations.graph import Key
+    from migrate_core.migrations.loader import MigrationLoader
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,7 @@ def migrate_connection(
     plan_only: bool = False,
     lock_timeout: float = 600.0,
     progress: Callable[[Event], None] | None = None,
+    loader: MigrationLoader | None = None,
 ) -> MigrateResult:
     """Migrate on an open connection: nothing = every app to its leaf; ``app`` = that app
     to its leaf; ``app`` and ``target`` = that app to exactly ``target`` (a name, a unique
@@ -167,13 +169,14 @@ def migrate_connection(
     ``fake`` records the plan as run without running it. Raises MigrationFailed (the
     whole story: file, line, operation, the database's message, what was kept),
     LockTimeout, InconsistentHistoryError, and the loader's errors for bad files.
+    ``loader`` reuses migration files already loaded (the checks load them once).
     """
     from migrate_core.db import engine as db
     from migrate_core.db.executor import MigrationExecutor
 
     report: Callable[[Event], None] = progress or _ignore
     if plan_only:
-        executor = MigrationExecutor(connection, config)
+        executor = MigrationExecutor(connection, config, loader=loader)
         result = MigrateResult(plan_only=True)
         result.warnings = _warn(executor, report)
         result.plan = planned(executor.migration_plan(executor.targets_for(app, target)))
@@ -185,7 +188,7 @@ def migrate_connection(
 
     with db.migration_lock(connection, timeout=lock_timeout, on_wait=on_wait):
         # Read the history inside the lock: what another run applied meanwhile counts.
-        executor = MigrationExecutor(connection, config, progress=report)
+        executor = MigrationExecutor(connection, config, progress=report, loader=loader)
         executor.check_consistent_history()
         result = MigrateResult()
         result.warnings = _warn(executor, report)
