@@ -207,6 +207,14 @@ def _database_option(fn: F) -> F:
     )(fn)
 
 
+def _print_warning(event: Event) -> None:
+    """A changed or vanished applied migration, on stderr (other events: nothing)."""
+    from migrate_core.usecases.migrate import FileWarning
+
+    if isinstance(event, FileWarning):
+        click.echo(f"warning: {event.message}", err=True)
+
+
 def _progress_printer() -> Callable[[Event], None]:
     """Show a migrate run as it happens: warnings, the plan's header, each migration."""
     from migrate_core.usecases.migrate import FileWarning
@@ -214,7 +222,7 @@ def _progress_printer() -> Callable[[Event], None]:
 
     def show(p: Event) -> None:
         if isinstance(p, FileWarning):
-            click.echo(f"warning: {p.message}", err=True)
+            _print_warning(p)
             return
         if isinstance(p, PlanReady):
             count = f"{len(p.plan)} migration{'s' if len(p.plan) != 1 else ''}"
@@ -268,15 +276,7 @@ def migrate(
     config = _config(ctx)
     url = config.resolve_database_url(database_url)
     if show_plan:
-        warn = _progress_printer()  # only warnings come through before the plan
-        result = uc.migrate(
-            config,
-            url,
-            app,
-            target,
-            plan_only=True,
-            progress=lambda e: None if isinstance(e, uc.PlanReady) else warn(e),
-        )
+        result = uc.migrate(config, url, app, target, plan_only=True, progress=_print_warning)
         _print_plan(result.plan)
         return
     try:

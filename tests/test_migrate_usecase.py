@@ -282,3 +282,62 @@ def test_apply_and_unapply_through_a_collecting_editor(make_project, dialect_nam
         assert rebuilt and "name VARCHAR(50)" in rebuilt[-1] and "email" not in rebuilt[-1]
     else:
         assert "ALTER TABLE author DROP COLUMN email" in sql
+
+
+# -- showmigrations and install-hook as data ---------------------------------------------------------
+
+
+def test_show_migrations_rows(project: Path, db_url: str) -> None:
+    from migrate_core.usecases.showmigrations import MigrationRow
+    from migrate_core.usecases.showmigrations import show_migrations
+
+    config = load_config()
+    migrate(config, db_url, "shop", "0001")
+    path = project / "shop" / "migrations" / "0001_initial.py"
+    path.write_text(path.read_text() + "# edited\n")
+    execute(
+        db_url,
+        f"INSERT INTO {TABLE_NAME} (app, name, applied_at) "
+        "VALUES ('shop', '0009_gone', '2024-01-01 00:00:00')",
+    )
+    result = show_migrations(config, db_url)
+    assert result.plan == []
+    assert [listing.app for listing in result.apps] == ["shop"]
+    assert result.apps[0].rows == [
+        MigrationRow("shop", "0001_initial", "applied", changed=True),
+        MigrationRow("shop", "0002_author_email", "pending"),
+        MigrationRow("shop", "0003_author_code", "pending"),
+        MigrationRow("shop", "0009_gone", "unknown"),
+    ]
+    planned = show_migrations(config, db_url, ["shop"], plan=True)
+    assert planned.apps == []
+    assert [(r.name, r.status) for r in planned.plan] == [
+        ("0001_initial", "applied"),
+        ("0002_author_email", "pending"),
+        ("0003_author_code", "pending"),
+    ]
+
+
+def test_install_hook_returns_the_path_and_refuses_a_foreign_hook(tmp_path: Path) -> None:
+    import subprocess
+
+    from migrate_core.errors import ConfigError
+    from migrate_core.usecases.install_hook import HOOK_MARKER
+    from migrate_core.usecases.install_hook import install_hook
+
+    with pytest.raises(ConfigError, match="is not inside a git repository"):
+        install_hook(tmp_path, "/usr/bin/python3")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    path = install_hook(tmp_path, "/opt/my env/python", stage=True)
+    assert path == tmp_path / ".git" / "hooks" / "pre-commit"
+    text = path.read_text()
+    assert HOOK_MARKER in text
+    assert text.endswith("exec '/opt/my env/python' -m migrate_core.hook makemigrations --stage\n")
+    assert path.stat().st_mode & 0o111
+    # Ours: rewritten without --force.
+    assert install_hook(tmp_path, "/usr/bin/python3") == path
+    path.write_text("#!/bin/sh\necho mine\n")
+    with pytest.raises(ConfigError, match="exists and is not ours; pass --force"):
+        install_hook(tmp_path, "/usr/bin/python3")
+    install_hook(tmp_path, "/usr/bin/python3", force=True)
+    assert HOOK_MARKER in path.read_text()
