@@ -649,11 +649,10 @@ def verify(root: Path, app: str) -> bool:
 
     from migrate_core.config import load_config
     from migrate_core.db import engine as db
-    from migrate_core.db.executor import MigrationExecutor
     from migrate_core.db.recorder import TABLE_NAME
-    from migrate_core.db.recorder import MigrationRecorder
     from migrate_core.migrations.loader import MigrationLoader
     from migrate_core.schema import project
+    from migrate_core.usecases.migrate import migrate_connection
 
     ok = True
     cfg = load_config(root)
@@ -677,17 +676,14 @@ def verify(root: Path, app: str) -> bool:
     path.unlink(missing_ok=True)
     url = f"sqlite:///{path}"
     with db.open_connection(url) as conn:
-        MigrationRecorder(conn).ensure_table()
-        executor = MigrationExecutor(conn, cfg)
         started = time.perf_counter()
-        result = executor.migrate(executor.migration_plan(executor.targets_for(None, None)))
+        result = migrate_connection(conn, cfg)
         print(
             f"verify: applied {len(result.applied)} migrations in {time.perf_counter() - started:.2f} s"
         )
         ok = compare_database(conn, cfg, TABLE_NAME) and ok
-        executor.reload()
         started = time.perf_counter()
-        result = executor.migrate(executor.migration_plan(executor.targets_for(app, "zero")))
+        result = migrate_connection(conn, cfg, app, "zero")
         print(
             f"verify: unapplied {len(result.unapplied)} migrations in {time.perf_counter() - started:.2f} s"
         )

@@ -43,20 +43,15 @@ DB_NAME = "bench.db"
 SNAPSHOT_NAME = "bench-migrated.db"  # *.db: ignored by the project's .gitignore
 EXTRA_COLUMN = "    bench_extra: Mapped[str | None] = mapped_column(sa.String(30))\n"
 
-# Run migrations through the executor in-process: for comparing against the CLI,
-# and for timing migrate/rollback before the ``migrate-core migrate`` command exists.
-EXECUTOR_SCRIPT = """\
+# Run migrations through the library's migrate use case in-process (no click, no
+# printing): compared with ``migrate-core migrate``, it shows the CLI's own cost.
+LIBRARY_SCRIPT = """\
 import sys
-from migrate_core.db import engine as db
 from migrate_core.config import load_config
-from migrate_core.db.executor import MigrationExecutor
-from migrate_core.db.recorder import MigrationRecorder
+from migrate_core.usecases.migrate import migrate
 cfg = load_config()
 app, target = (sys.argv[1:] + [None, None])[:2]
-with db.open_connection(cfg.resolve_database_url()) as conn:
-    MigrationRecorder(conn).ensure_table()
-    ex = MigrationExecutor(conn, cfg)
-    ex.migrate(ex.migration_plan(ex.targets_for(app, target)))
+migrate(cfg, cfg.resolve_database_url(), app, target)
 """
 
 
@@ -188,7 +183,7 @@ class Project:
 
     def migrate_argv(self, *target: str) -> list[str]:
         if self.via_executor:
-            return [sys.executable, "-c", EXECUTOR_SCRIPT, *target]
+            return [sys.executable, "-c", LIBRARY_SCRIPT, *target]
         return [self.script("migrate-core"), "migrate", *target]
 
     def run(self, argv: list[str], what: str) -> Child:
@@ -294,7 +289,7 @@ def benchmarks(p: Project) -> list[Bench]:
         return run_all
 
     cold = {"MIGRATE_CORE_NO_CACHE": "1"}
-    how = " (executor via python -c)" if p.via_executor else ""
+    how = " (library migrate via python -c)" if p.via_executor else ""
     return [
         Bench("python-floor", [sys.executable, "-c", "pass"], note="interpreter start-up"),
         Bench(

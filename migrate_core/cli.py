@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import os
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,10 +20,14 @@ import click
 
 from migrate_core import __version__
 from migrate_core.errors import MigrateCoreError
+from migrate_core.errors import exit_code_for
 
 if TYPE_CHECKING:
     from migrate_core.config import Config
-    from migrate_core.db.executor import Progress
+    from migrate_core.usecases.makemigrations import MakeResult
+    from migrate_core.usecases.makemigrations import NewMigration
+    from migrate_core.usecases.migrate import Event
+    from migrate_core.usecases.migrate import PlannedMigration
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,10 +45,10 @@ def handle_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except MigrateCoreError as exc:
             _err(str(exc))
-            sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
+            sys.exit(exit_code_for(exc))
+        except KeyboardInterrupt as exc:
             _err("interrupted")
-            sys.exit(130)
+            sys.exit(exit_code_for(exc))
 
     return wrapper  # type: ignore[return-value]
 
@@ -172,36 +175,20 @@ def _ask(prompt: str) -> str:
     return line.rstrip("\n")
 
 
-def _print_new(result: Any) -> None:
-    declined = {(t, o): n for t, o, n in result.declined_renames}
-    by_app: dict[str, list[Any]] = {}
+def _print_new(result: MakeResult) -> None:
+    by_app: dict[str, list[NewMigration]] = {}
     for m in result.migrations:
         by_app.setdefault(m.app, []).append(m)
     for app, migrations in by_app.items():
         click.echo(f"Migrations for {app!r}:")
         for m in migrations:
             click.echo(f"  {click.style(_shown(m.path), bold=True)}")
-            for op, text in zip(m.operations, m.descriptions):
-                click.echo(f"    {_colour(text)}{_loss_note(op, declined)}")
+            notes = m.notes or [""] * len(m.operations)
+            for _op, text, note in zip(m.operations, m.descriptions, notes):
+                click.echo(f"    {_colour(text)}{note}")
             if m.merge:
                 for text in m.descriptions:
                     click.echo(f"  {text}")
-
-
-def _loss_note(op: Any, declined: dict[tuple[str | None, str], str]) -> str:
-    from migrate_core.migrations.operations import DeleteModel
-    from migrate_core.migrations.operations import RemoveField
-
-    if isinstance(op, RemoveField) and (op.table_name, op.name) in declined:
-        new = declined[(op.table_name, op.name)]
-        return (
-            f"  (its data is lost; if it was renamed to {new}, run: "
-            f"migrate-core makemigrations --rename {op.table_name}.{op.name}={new})"
-        )
-    if isinstance(op, DeleteModel) and (None, op.name) in declined:
-        new = declined[(None, op.name)]
-        return f"  (its rows are lost; if it was renamed to {new}, run: migrate-core makemigrations --rename {op.name}={new})"
-    return ""
 
 
 def _colour(text: str) -> str:
@@ -220,8 +207,28 @@ def _database_option(fn: F) -> F:
     )(fn)
 
 
-def _progress_printer() -> Callable[[Progress], None]:
-    def show(p: Progress) -> None:
+def _print_warning(event: Event) -> None:
+    """A changed or vanished applied migration, on stderr (other events: nothing)."""
+    from migrate_core.usecases.migrate import FileWarning
+
+    if isinstance(event, FileWarning):
+        click.echo(f"warning: {event.message}", err=True)
+
+
+def _progress_printer() -> Callable[[Event], None]:
+    """Show a migrate run as it happens: warnings, the plan's header, each migration."""
+    from migrate_core.usecases.migrate import FileWarning
+    from migrate_core.usecases.migrate import PlanReady
+
+    def show(p: Event) -> None:
+        if isinstance(p, FileWarning):
+            _print_warning(p)
+            return
+        if isinstance(p, PlanReady):
+            count = f"{len(p.plan)} migration{'s' if len(p.plan) != 1 else ''}"
+            verb = "unapply" if p.backwards else "apply"
+            click.echo(f"Operations to perform: {verb} {count} ({', '.join(p.apps)})")
+            return
         if p.migration is None:
             if p.event == "wait":
                 click.echo("Waiting for another migrate run to finish...", err=True)
@@ -263,79 +270,45 @@ def migrate(
     lock_timeout: float,
 ) -> None:
     """Apply migrations; with APP TARGET, move APP to exactly TARGET (a name, a prefix, or zero)."""
-    from migrate_core.db import engine as db
-    from migrate_core.db.executor import MigrationExecutor
-    from migrate_core.db.recorder import MigrationRecorder
     from migrate_core.errors import MigrationFailed
+    from migrate_core.usecases import migrate as uc
 
     config = _config(ctx)
     url = config.resolve_database_url(database_url)
-    progress = _progress_printer()
-    with db.open_connection(url) as conn:
-        if show_plan:
-            executor = MigrationExecutor(conn, config)
-            _warn_changed(executor)
-            plan = executor.migration_plan(executor.targets_for(app, target))
-            _print_plan(plan, executor)
-            return
-        wait_note = functools.partial(progress, _wait_progress())
-        with db.migration_lock(conn, timeout=lock_timeout, on_wait=wait_note):
-            MigrationRecorder(conn).ensure_table()
-            executor = MigrationExecutor(conn, config, progress=progress)
-            executor.check_consistent_history()
-            _warn_changed(executor)
-            plan = executor.migration_plan(executor.targets_for(app, target))
-            if not plan:
-                click.echo(
-                    "No migrations to apply." if not target else "Nothing to do: already there."
-                )
-                return
-            apps = sorted({m.app for m, _ in plan})
-            verb = "unapply" if plan[0][1] else "apply"
-            count = f"{len(plan)} migration{'s' if len(plan) != 1 else ''}"
-            click.echo(f"Operations to perform: {verb} {count} ({', '.join(apps)})")
-            started = time.perf_counter()
-            try:
-                executor.migrate(plan, fake=fake)
-            except MigrationFailed:
-                click.echo(f" {click.style('FAILED', fg='red')}")
-                raise
-            if len(plan) > 1:
-                click.echo(f"Done in {time.perf_counter() - started:.2f}s.")
-
-
-def _wait_progress() -> Progress:
-    from migrate_core.db.executor import Progress
-
-    return Progress("wait")
-
-
-def _warn_changed(executor: Any) -> None:
-    for key in executor.changed_files():
-        f = executor.loader.files[key]
-        click.echo(
-            f"warning: {_shown(f.path)} changed since it was applied ({key[0]}.{key[1]}); "
-            "an applied migration should not be edited",
-            err=True,
+    if show_plan:
+        result = uc.migrate(config, url, app, target, plan_only=True, progress=_print_warning)
+        _print_plan(result.plan)
+        return
+    try:
+        result = uc.migrate(
+            config,
+            url,
+            app,
+            target,
+            fake=fake,
+            lock_timeout=lock_timeout,
+            progress=_progress_printer(),
         )
-    for key in executor.unknown_applied():
-        click.echo(
-            f"warning: {key[0]}.{key[1]} is recorded as applied but has no migration file", err=True
-        )
+    except MigrationFailed:
+        click.echo(f" {click.style('FAILED', fg='red')}")
+        raise
+    if not result.plan:
+        click.echo("No migrations to apply." if not target else "Nothing to do: already there.")
+    elif len(result.plan) > 1:
+        click.echo(f"Done in {result.elapsed:.2f}s.")
 
 
-def _print_plan(plan: list[Any], executor: Any) -> None:
+def _print_plan(plan: list[PlannedMigration]) -> None:
     if not plan:
         click.echo("No planned migration operations.")
         return
     click.echo("Planned operations:")
-    for migration, backwards in plan:
+    for migration in plan:
         click.echo(f"{migration}")
-        ops = list(reversed(migration.operations)) if backwards else migration.operations
-        for op in ops:
-            prefix = "Undo " if backwards else ""
-            irreversible = "  (IRREVERSIBLE)" if backwards and not op.reversible else ""
-            click.echo(f"    {prefix}{op.symbol} {op.describe()}{irreversible}")
+        for op in migration.operations:
+            prefix = "Undo " if migration.backwards else ""
+            irreversible = "  (IRREVERSIBLE)" if op.irreversible else ""
+            click.echo(f"    {prefix}{op.symbol} {op.description}{irreversible}")
 
 
 # -- showmigrations ----------------------------------------------------------------------------------
@@ -353,40 +326,30 @@ def showmigrations(
     ctx: click.Context, apps: tuple[str, ...], database_url: str | None, show_plan: bool
 ) -> None:
     """List migrations and whether the database has applied them."""
-    from migrate_core.db import engine as db
-    from migrate_core.db.executor import MigrationExecutor
+    from migrate_core.usecases.showmigrations import MigrationRow
+    from migrate_core.usecases.showmigrations import show_migrations
 
     config = _config(ctx)
     url = config.resolve_database_url(database_url)
-    selected = [a.name for a in config.select_apps(list(apps))]
-    with db.open_connection(url) as conn:
-        executor = MigrationExecutor(conn, config)
-        applied = executor.applied
-        changed = set(executor.changed_files())
-        graph = executor.graph
+    result = show_migrations(config, url, list(apps), plan=show_plan)
 
-        def mark(key: tuple[str, str]) -> str:
-            return "[X]" if key in applied else "[ ]"
+    def mark(row: MigrationRow) -> str:
+        return "[X]" if row.status == "applied" else "[ ]"
 
-        def note(key: tuple[str, str]) -> str:
-            return "  (file changed since it was applied)" if key in changed else ""
+    def note(row: MigrationRow) -> str:
+        return "  (file changed since it was applied)" if row.changed else ""
 
-        if show_plan:
-            for key in graph.full_plan(selected):
-                click.echo(f"{mark(key)}  {key[0]}.{key[1]}{note(key)}")
-            return
-        unknown = executor.unknown_applied()
-        for app in selected:
-            click.echo(click.style(app, bold=True))
-            keys = graph.full_plan([app])
-            own = [k for k in keys if k[0] == app]
-            if not own and not any(k[0] == app for k in unknown):
-                click.echo(" (no migrations)")
-            for key in own:
-                click.echo(f" {mark(key)} {key[1]}{note(key)}")
-            for key in unknown:
-                if key[0] == app:
-                    click.echo(f" [?] {key[1]}  (applied, but there is no such migration file)")
+    for row in result.plan:
+        click.echo(f"{mark(row)}  {row.app}.{row.name}{note(row)}")
+    for listing in result.apps:
+        click.echo(click.style(listing.app, bold=True))
+        if not listing.rows:
+            click.echo(" (no migrations)")
+        for row in listing.rows:
+            if row.status == "unknown":
+                click.echo(f" [?] {row.name}  (applied, but there is no such migration file)")
+            else:
+                click.echo(f" {mark(row)} {row.name}{note(row)}")
 
 
 # -- sqlmigrate --------------------------------------------------------------------------------------
@@ -410,39 +373,10 @@ def sqlmigrate(
     from migrate_core.usecases.sqlmigrate import sql_for_migration
 
     config = _config(ctx)
-    if dialect is None:
-        dialect = _configured_dialect(config) or "sqlite"
     click.echo(sql_for_migration(config, app, name, dialect=dialect, backwards=backwards), nl=False)
 
 
-def _configured_dialect(config: Config) -> str | None:
-    url = os.environ.get("MIGRATE_CORE_DATABASE_URL") or config.database_url
-    if not url:
-        return None
-    try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(url).get_backend_name()
-    except Exception:
-        return None
-
-
 # -- install-hook ------------------------------------------------------------------------------------
-
-HOOK_MARKER = "# Installed by migrate-core install-hook"
-
-
-def hook_script(python: str, *, stage: bool) -> str:
-    """A plain git pre-commit hook that runs migrate-core with this very interpreter."""
-    import shlex
-
-    extra = " --stage" if stage else ""
-    return (
-        "#!/bin/sh\n"
-        f"{HOOK_MARKER}: writes the migrations for staged model changes.\n"
-        "# Remove this file to uninstall; `migrate-core install-hook --force` rewrites it.\n"
-        f"exec {shlex.quote(python)} -m migrate_core.hook makemigrations{extra}\n"
-    )
 
 
 @main.command("install-hook")
@@ -453,21 +387,9 @@ def hook_script(python: str, *, stage: bool) -> str:
 @handle_errors
 def install_hook(stage: bool, force: bool) -> None:
     """Install migrate-core as this repository's plain git pre-commit hook."""
-    from migrate_core.errors import ConfigError
-    from migrate_core.vcs import git
+    from migrate_core.usecases.install_hook import install_hook as install
 
-    repo = git.repo_root(Path.cwd())
-    if repo is None:
-        raise ConfigError(f"{Path.cwd()} is not inside a git repository")
-    target = git.hooks_path(repo) / "pre-commit"
-    if target.exists() and not force and HOOK_MARKER not in target.read_text(errors="replace"):
-        raise ConfigError(
-            f"{target} exists and is not ours; pass --force to replace it "
-            "(or call `python -m migrate_core.hook makemigrations` from it)"
-        )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(hook_script(sys.executable, stage=stage), encoding="utf-8")
-    target.chmod(0o755)
+    target = install(Path.cwd(), sys.executable, stage=stage, force=force)
     click.echo(f"Installed {target}")
 
 

@@ -423,10 +423,11 @@ def step_through(
 class Migrator:
     """``migrate-core migrate APP TARGET`` in-process, on one connection kept open.
 
-    The same steps as the CLI's migrate command (history table, lock, executor,
-    plan, run) without a new engine and connection per step: a walk through a chain
-    makes dozens of steps, and connecting is what they would mostly spend time on.
-    The CLI itself is exercised end to end in test_migrate_cli and test_executor.
+    The library's migrate use case (lock, history table, consistency check, plan,
+    run), the very path the CLI takes, without a new engine and connection per step:
+    a walk through a chain makes dozens of steps, and connecting is what they would
+    mostly spend time on. The CLI itself is exercised end to end in test_migrate_cli
+    and test_executor.
     """
 
     def __init__(self, url: str) -> None:
@@ -439,18 +440,9 @@ class Migrator:
 
     def to(self, app: str, target: str | None = None) -> list[tuple[str, str]]:
         """Move ``app`` to ``target``; return the keys run, in order."""
-        from migrate_core.db import engine as db
-        from migrate_core.db.executor import MigrationExecutor
-        from migrate_core.db.recorder import MigrationRecorder
+        from migrate_core.usecases.migrate import migrate_connection
 
-        conn = self.connection
-        MigrationRecorder(conn).ensure_table()
-        with db.migration_lock(conn):
-            executor = MigrationExecutor(conn, self.config)
-            executor.check_consistent_history()
-            plan = executor.migration_plan(executor.targets_for(app, target))
-            result = executor.migrate(plan)
-        return result.applied or result.unapplied
+        return migrate_connection(self.connection, self.config, app, target).ran
 
     def close(self) -> None:
         self.connection.close()

@@ -24,7 +24,6 @@ from migrate_core.db.recorder import AppliedMigration
 from migrate_core.db.recorder import MigrationRecorder
 from migrate_core.db.schema_editor import SchemaEditor
 from migrate_core.errors import InconsistentHistoryError
-from migrate_core.errors import InvalidStateError
 from migrate_core.errors import IrreversibleError
 from migrate_core.errors import MigrateCoreError
 from migrate_core.errors import MigrationFailed
@@ -38,6 +37,7 @@ if TYPE_CHECKING:
 
     from migrate_core.config import Config
     from migrate_core.migrations.migration import Migration
+    from migrate_core.migrations.migration import Step
 
 Target = tuple[str, str | None]
 Plan = list[tuple["Migration", bool]]
@@ -57,7 +57,9 @@ class Progress:
 
 
 @dataclass
-class MigrateResult:
+class RunResult:
+    """What one :meth:`MigrationExecutor.migrate` call did, migration by migration."""
+
     applied: list[Key] = field(default_factory=list)
     unapplied: list[Key] = field(default_factory=list)
     skipped: list[Key] = field(default_factory=list)
@@ -78,6 +80,7 @@ class MigrationExecutor:
         self._nested = False
         self._known_applied: set[Key] | None = None
         self._editor: SchemaEditor | None = None
+        self._history_ready = False
         self.recorder = MigrationRecorder(connection)
         self.reload(loader)
 
@@ -213,15 +216,20 @@ class MigrationExecutor:
 
     # -- running -------------------------------------------------------------------------------
 
-    def migrate(self, plan: Plan, *, fake: bool = False) -> MigrateResult:
-        """Run a plan. On SQLite the whole run is one write transaction with a savepoint
+    def migrate(self, plan: Plan, *, fake: bool = False) -> RunResult:
+        """Run a plan, creating the history table first if the database has none.
+
+        On SQLite the whole run is one write transaction with a savepoint
         per migration: a failing migration still leaves no trace (its savepoint rolls
         back) and the ones before it are kept (the run commits them), but the file is
         synced once instead of once per migration, which on a slow disk is most of the
         time a long chain takes. SQLite locks the whole database for a writer anyway.
         """
+        # Even for an empty plan: after a migrate run, the database says what it has
+        # applied (nothing, on a fresh one) and showmigrations reads a real table.
+        self.ensure_history()
         if not plan:
-            return MigrateResult()
+            return RunResult()
         if self.connection.dialect.name != "sqlite":
             return self._migrate(plan, fake=fake)
         if self.connection.in_transaction():
@@ -244,8 +252,8 @@ class MigrationExecutor:
         outer.commit()
         return result
 
-    def _migrate(self, plan: Plan, *, fake: bool = False) -> MigrateResult:
-        result = MigrateResult()
+    def _migrate(self, plan: Plan, *, fake: bool = False) -> RunResult:
+        result = RunResult()
         backwards = plan[0][1]
         if backwards:
             self._check_reversible(plan, fake)
@@ -288,24 +296,6 @@ class MigrationExecutor:
                         f"migrate-core migrate {migration.app} <target> --fake"
                     )
 
-    def _states_for_ops(self, migration: Migration, before: ProjectState) -> list[ProjectState]:
-        """[state before op 0, after op 0, ..., after the last op]."""
-        states = [before]
-        state = before
-        for index, op in enumerate(migration.operations):
-            state = state.clone()
-            try:
-                op.state_forwards(migration.app, state)
-            except InvalidStateError as exc:
-                raise InvalidStateError(
-                    f"{migration.location(index)}: {exc}",
-                    key=migration.key,
-                    op_index=index,
-                    reason=exc.reason,
-                ) from None
-            states.append(state)
-        return states
-
     def run_migration(
         self,
         migration: Migration,
@@ -322,9 +312,11 @@ class MigrationExecutor:
         history inside the lock). Raises MigrationFailed with the whole story.
         """
         conn = self.connection
+        self.ensure_history()  # a no-op inside migrate(), which ensured it before its transaction
         self.progress(Progress("start", migration, backwards, fake, index=index, total=total))
         started = time.perf_counter()
-        states = self._states_for_ops(migration, before)
+        # Every state first: an operation that does not fit the chain fails before any DDL.
+        steps = list(migration.steps(before, backwards=backwards))
         transactional = db.has_transactional_ddl(conn) and (migration.atomic or self._nested)
         ran: list[int] = []
         try:
@@ -338,7 +330,7 @@ class MigrationExecutor:
                         )
                         return False
                     if not fake:
-                        self._run_operations(migration, states, backwards, ran)
+                        self._run_steps(steps, ran)
                     self._record(migration, backwards)
             else:
                 if self._already_done(migration, backwards):
@@ -350,7 +342,7 @@ class MigrationExecutor:
                 conn.commit()
                 if not fake:
                     with _autocommit(conn, enabled=not migration.atomic):
-                        self._run_operations(migration, states, backwards, ran, autocommit=True)
+                        self._run_steps(steps, ran, autocommit=True)
                 with conn.begin():
                     self._record(migration, backwards)
         except Exception as exc:
@@ -375,6 +367,19 @@ class MigrationExecutor:
                 migration.app, migration.name, None, migration.checksum
             )
         return True
+
+    def ensure_history(self) -> None:
+        """Create the history table if the database has none; once per executor.
+
+        Outside any migration's transaction, and committed at once: two first runs that
+        race both find the table afterwards (see MigrationRecorder.ensure_table).
+        """
+        if self._history_ready:
+            return
+        self.recorder.ensure_table()
+        if self.connection.in_transaction():
+            self.connection.commit()  # the look for the table began one; each migration begins its own
+        self._history_ready = True
 
     def sole_writer(self) -> None:
         """Nothing else writes to this database (a scratch database): trust our own
@@ -405,26 +410,14 @@ class MigrationExecutor:
         self._editor.reset()
         return self._editor
 
-    def _run_operations(
-        self,
-        migration: Migration,
-        states: list[ProjectState],
-        backwards: bool,
-        ran: list[int],
-        *,
-        autocommit: bool = False,
-    ) -> None:
+    def _run_steps(self, steps: list[Step], ran: list[int], *, autocommit: bool = False) -> None:
+        """Run the steps of one migration, noting each that ran: a failure report says
+        which operation failed and, where DDL is not transactional, which were kept."""
         conn = self.connection
         editor = self._schema_editor()
-        indexes = range(len(migration.operations))
-        for i in reversed(indexes) if backwards else indexes:
-            op = migration.operations[i]
-            before, after = states[i], states[i + 1]
-            if backwards:
-                op.database_backwards(migration.app, editor, after, before)
-            else:
-                op.database_forwards(migration.app, editor, before, after)
-            ran.append(i)
+        for step in steps:
+            step.run(editor)
+            ran.append(step.index)
             if autocommit and conn.in_transaction():
                 conn.commit()
 

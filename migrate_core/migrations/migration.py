@@ -1,9 +1,19 @@
-"""The Migration class that every migration file subclasses."""
+"""The Migration class that every migration file subclasses, and the one walk over its
+operations with the states around each.
+
+Everything that runs operations goes through :meth:`Migration.steps` (or its two loops,
+:meth:`Migration.apply` and :meth:`Migration.unapply`): the executor on a live database,
+``sqlmigrate`` with an offline editor, ``makemigrations`` for its descriptions and the
+checks that look at each operation with the state before it. So the states an operation
+sees, and the file and line an error names, are the same whichever path ran it.
+"""
 
 from __future__ import annotations
 
 import ast
 import functools
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
@@ -12,8 +22,39 @@ from typing import ClassVar
 from migrate_core.errors import InvalidStateError
 
 if TYPE_CHECKING:
+    from migrate_core.db.schema_editor import SchemaEditor
     from migrate_core.migrations.operations.base import Operation
     from migrate_core.schema.state import ProjectState
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One operation of a migration with the schema states on either side of it.
+
+    ``before`` and ``after`` are the states before and after the operation *forwards*,
+    whichever way the walk goes: undoing an operation takes the database from ``after``
+    back to ``before``. The states are separate copies, so a step may be kept.
+    """
+
+    migration: Migration
+    index: int
+    operation: Operation
+    before: ProjectState
+    after: ProjectState
+    backwards: bool = False
+
+    def run(self, editor: SchemaEditor) -> None:
+        """Carry the operation out (or back) through ``editor``."""
+        app = self.migration.app
+        if self.backwards:
+            self.operation.database_backwards(app, editor, self.after, self.before)
+        else:
+            self.operation.database_forwards(app, editor, self.before, self.after)
+
+    @property
+    def location(self) -> str:
+        """``shop/migrations/0005_x.py:14``: where a person finds this operation."""
+        return self.migration.location(self.index)
 
 
 class Migration:
@@ -37,15 +78,25 @@ class Migration:
     run_before: ClassVar[list[tuple[str, str]]] = []
 
     def __init__(
-        self, name: str, app: str, path: Path | None = None, checksum: str | None = None
+        self,
+        name: str,
+        app: str,
+        path: Path | None = None,
+        checksum: str | None = None,
+        *,
+        operations: list[Operation] | None = None,
     ) -> None:
+        """``operations`` stands in for the class's, for a migration not yet written
+        (makemigrations walks the one it plans)."""
         self.name = name
         self.app = app
         self.path = path
         self.checksum = checksum
         # Instance copies, so that nothing a caller does leaks into the class.
         self.dependencies = [tuple(d) for d in type(self).dependencies]  # type: ignore[misc]
-        self.operations = list(type(self).operations)  # type: ignore[misc]
+        self.operations = list(  # type: ignore[misc]
+            type(self).operations if operations is None else operations
+        )
         self.replaces = [tuple(r) for r in type(self).replaces]  # type: ignore[misc]
         self.run_before = [tuple(r) for r in type(self).run_before]  # type: ignore[misc]
 
@@ -64,16 +115,62 @@ class Migration:
         return all(op.reversible for op in self.operations)
 
     def mutate_state(self, state: ProjectState, *, copy: bool = True) -> ProjectState:
-        """The state after this migration; ``copy=False`` changes ``state`` in place."""
+        """The state after this migration; ``copy=False`` changes ``state`` in place.
+
+        No copy per operation: replaying a long chain is the hot path of every command.
+        """
         new = state.clone() if copy else state
         for index, op in enumerate(self.operations):
-            try:
-                op.state_forwards(self.app, new)
-            except InvalidStateError as exc:
-                raise InvalidStateError(
-                    f"{self.location(index)}: {exc}", key=self.key, op_index=index, reason=str(exc)
-                ) from None
+            self._forward(index, op, new)
         return new
+
+    def _forward(self, index: int, op: Operation, state: ProjectState) -> None:
+        """``op.state_forwards`` in place, its complaint prefixed with the file and line."""
+        try:
+            op.state_forwards(self.app, state)
+        except InvalidStateError as exc:
+            raise InvalidStateError(
+                f"{self.location(index)}: {exc}", key=self.key, op_index=index, reason=exc.reason
+            ) from None
+
+    def steps(self, state: ProjectState, *, backwards: bool = False) -> Iterator[Step]:
+        """Each operation with the states around it, in the order it runs.
+
+        ``state`` is the state before this migration (also when unapplying: the states
+        after each operation are computed forwards from it, which is what makes
+        backwards computable). Forwards, the steps come as they are computed, so a
+        caller that stops at a failing operation computed no more than it needed;
+        backwards, every state is computed before the first step comes out. Raises
+        InvalidStateError naming the file and line of an operation that does not fit.
+        """
+        if not backwards:
+            for index, op in enumerate(self.operations):
+                after = state.clone()
+                self._forward(index, op, after)
+                yield Step(self, index, op, state, after)
+                state = after
+            return
+        forwards = list(self.steps(state))
+        for step in reversed(forwards):
+            yield Step(self, step.index, step.operation, step.before, step.after, backwards=True)
+
+    def apply(self, state: ProjectState, editor: SchemaEditor) -> ProjectState:
+        """Run every operation forwards through ``editor``; the state after this migration.
+
+        As Django's ``Migration.apply``. Callers that must know which operations ran
+        before a failure (the executor) walk :meth:`steps` themselves.
+        """
+        for step in self.steps(state):
+            step.run(editor)
+            state = step.after
+        return state
+
+    def unapply(self, state: ProjectState, editor: SchemaEditor) -> ProjectState:
+        """Undo every operation, last first, through ``editor``; ``state`` is the state
+        before this migration, and is what it returns."""
+        for step in self.steps(state, backwards=True):
+            step.run(editor)
+        return state
 
     def location(self, op_index: int | None = None) -> str:
         """``shop/migrations/0005_x.py:14`` (or the migration's name when it has no file)."""

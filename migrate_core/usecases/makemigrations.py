@@ -34,6 +34,9 @@ class NewMigration:
     dependencies: list[Key]
     content: str
     descriptions: list[str] = field(default_factory=list)
+    #: Per operation, what a person should know beyond its description ("" for most):
+    #: a dropped column or table that may have been a rename the questioner was not told of.
+    notes: list[str] = field(default_factory=list)
     merge: bool = False
 
 
@@ -52,12 +55,18 @@ def describe(op: Operation, before: ProjectState) -> str:
     return f"{op.symbol} {op.describe_change(before)}"
 
 
-def _describe_all(app: str, operations: list[Operation], state: ProjectState) -> list[str]:
-    out = []
-    for op in operations:
-        out.append(describe(op, state))
-        op.state_forwards(app, state)
-    return out
+def _describe_all(
+    app: str, name: str, operations: list[Operation], state: ProjectState
+) -> tuple[list[str], ProjectState]:
+    """Each operation described with the state before it (the old type of an altered
+    column, say), through the walk migrate runs; and the state after them all."""
+    from migrate_core.migrations.migration import Migration
+
+    descriptions = []
+    for step in Migration(name, app, operations=operations).steps(state):
+        descriptions.append(describe(step.operation, step.before))
+        state = step.after
+    return descriptions, state
 
 
 def make_migrations(
@@ -105,9 +114,10 @@ def make_migrations(
     result.declined_renames = list(questioner.declined_renames)
     if not planned:
         return result
+    declined = {(table, old): new for table, old, new in result.declined_renames}
     numbers: dict[str, int] = {}
     names: dict[tuple[str, int], Key] = {}
-    state = from_state.clone()
+    state = from_state
     order = list(planned)
     for app_name in order:
         leaves = loader.graph.leaf_nodes(app_name)
@@ -137,10 +147,29 @@ def make_migrations(
                 now,
                 initial=initial,
                 number=number,
-                state=state,
             )
+            nm.descriptions, state = _describe_all(app_name, full, pm.operations, state)
+            nm.notes = [_loss_note(op, declined) for op in pm.operations]
             result.migrations.append(nm)
     return result
+
+
+def _loss_note(op: Operation, declined: dict[tuple[str | None, str], str]) -> str:
+    """For a drop that looked like a rename but was not confirmed: its data goes, and
+    the command that says it was a rename."""
+    from migrate_core.migrations.operations import DeleteModel
+    from migrate_core.migrations.operations import RemoveField
+
+    if isinstance(op, RemoveField) and (op.table_name, op.name) in declined:
+        new = declined[(op.table_name, op.name)]
+        return (
+            f"  (its data is lost; if it was renamed to {new}, run: "
+            f"migrate-core makemigrations --rename {op.table_name}.{op.name}={new})"
+        )
+    if isinstance(op, DeleteModel) and (None, op.name) in declined:
+        new = declined[(None, op.name)]
+        return f"  (its rows are lost; if it was renamed to {new}, run: migrate-core makemigrations --rename {op.name}={new})"
+    return ""
 
 
 def _resolve(
@@ -169,7 +198,6 @@ def _new(
     *,
     initial: bool = False,
     number: int | None = None,
-    state: ProjectState | None = None,
 ) -> NewMigration:
     if number is None:
         leaves = loader.graph.leaf_nodes(app)
@@ -177,10 +205,7 @@ def _new(
     full = f"{number:04d}_{mig_name}"
     folder = config.app(app).migrations_dir
     content = writer.render_migration(operations, dependencies, initial=initial, now=now)
-    descriptions = _describe_all(app, operations, state) if state is not None else []
-    return NewMigration(
-        app, full, folder / f"{full}.py", operations, dependencies, content, descriptions
-    )
+    return NewMigration(app, full, folder / f"{full}.py", operations, dependencies, content)
 
 
 def write(result: MakeResult) -> None:

@@ -1,21 +1,34 @@
-"""sqlmigrate: the SQL of one migration, forwards or backwards, without a database."""
+"""sqlmigrate: the SQL of one migration, forwards or backwards, without a database.
+
+The same walk migrate runs (:meth:`Migration.steps`), through an editor that collects
+SQL text instead of executing it, so what is shown is what would run.
+"""
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
-from migrate_core.db.schema_editor import SchemaEditor
 from migrate_core.errors import MigrateCoreError
 from migrate_core.migrations.loader import MigrationLoader
 from migrate_core.schema.state import ProjectState
 
 if TYPE_CHECKING:
     from migrate_core.config import Config
+    from migrate_core.db.schema_editor import SchemaEditor
+
+#: The dialect shown when neither --dialect nor a configured database URL names one.
+DEFAULT_DIALECT = "sqlite"
 
 
 def sql_for_migration(
-    config: Config, app: str, name: str, *, dialect: str, backwards: bool = False
+    config: Config, app: str, name: str, *, dialect: str | None = None, backwards: bool = False
 ) -> str:
+    """The SQL of migration ``name`` (a name or a unique prefix) of ``app``.
+
+    ``dialect`` defaults to the configured database's (never connected to), else SQLite.
+    Backwards, an operation without a reverse is an error naming its file and line.
+    """
     loader = MigrationLoader(config)
     config.app(app)
     key = loader.get_by_prefix(app, name)
@@ -23,22 +36,39 @@ def sql_for_migration(
     # The state before the migration: everything it depends on, as migrate would have applied it.
     parents = sorted(loader.graph.nodes[key].parents)
     before = loader.project_state(parents) if parents else ProjectState()
-    states = [before]
-    for op in migration.operations:
-        nxt = states[-1].clone()
-        op.state_forwards(app, nxt)
-        states.append(nxt)
-    editor = SchemaEditor(dialect_name="mysql" if dialect == "mariadb" else dialect)
-    indexes = range(len(migration.operations))
-    for i in reversed(indexes) if backwards else indexes:
-        op = migration.operations[i]
+    editor = collecting_editor(dialect or configured_dialect(config) or DEFAULT_DIALECT)
+    for step in migration.steps(before, backwards=backwards):
+        op = step.operation
+        if backwards and not op.reversible:
+            raise MigrateCoreError(
+                f"{step.location}: {op.describe()} in {migration} cannot be reversed"
+            )
         editor.comment(f"{'Undo ' if backwards else ''}{op.describe()}")
-        if backwards:
-            if not op.reversible:
-                raise MigrateCoreError(
-                    f"{migration.location(i)}: {op.describe()} in {migration} cannot be reversed"
-                )
-            op.database_backwards(app, editor, states[i + 1], states[i])
-        else:
-            op.database_forwards(app, editor, states[i], states[i + 1])
+        step.run(editor)
     return editor.sql_output()
+
+
+def collecting_editor(dialect: str) -> SchemaEditor:
+    """The schema editor that writes SQL text for ``dialect`` instead of running it.
+
+    The one place sqlmigrate makes its editor, so that the editor's constructor can
+    change without the walk noticing. MariaDB speaks MySQL's DDL here.
+    """
+    from migrate_core.db.schema_editor import SchemaEditor
+
+    return SchemaEditor(dialect_name="mysql" if dialect == "mariadb" else dialect)
+
+
+def configured_dialect(config: Config) -> str | None:
+    """The dialect of the configured database URL, read from the URL alone (no connection)."""
+    from migrate_core.config import ENV_DATABASE_URL
+
+    url = os.environ.get(ENV_DATABASE_URL) or config.database_url
+    if not url:
+        return None
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).get_backend_name()
+    except Exception:
+        return None
