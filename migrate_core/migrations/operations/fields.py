@@ -11,6 +11,7 @@ from migrate_core.migrations.operations import render as rd
 from migrate_core.migrations.operations.base import Operation
 from migrate_core.migrations.operations.base import check_name
 from migrate_core.schema import codegen as sz
+from migrate_core.schema import sqla
 from migrate_core.schema import state as st
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ class AddField(Operation):
             self.extras: st.TableState | None = None
             self.foreign_keys: tuple[st.ForeignKeyState, ...] = ()
         else:
-            self.column, self.extras = st.column_with_extras(table, column)
+            self.column, self.extras = sqla.column_with_extras(table, column)
             self.foreign_keys = self.extras.foreign_keys
         self.fill_value = _check_fill(fill_value, f"AddField({table!r}, {self.column.name!r})")
 
@@ -217,7 +218,7 @@ class AlterField(Operation):
         if isinstance(column, st.ColumnState):
             self.column = column
         else:
-            self.column, extras = st.column_with_extras(table, column)
+            self.column, extras = sqla.column_with_extras(table, column)
             if extras.foreign_keys or extras.unique_constraints or extras.indexes:
                 raise TypeError(
                     f"AlterField({table!r}, {column.name!r}) changes the column itself; add foreign keys, "
@@ -308,7 +309,7 @@ class AlterField(Operation):
 def describe_column_change(old: st.ColumnState, new: st.ColumnState) -> list[str]:
     changes = []
     if old.type_code != new.type_code:
-        changes.append(f"{st.type_sql(old.type)} -> {st.type_sql(new.type)}")
+        changes.append(f"{sqla.type_sql(old.type)} -> {sqla.type_sql(new.type)}")
     if old.nullable != new.nullable:
         changes.append("NULL -> NOT NULL" if not new.nullable else "NOT NULL -> NULL")
     if old.default_code != new.default_code:
@@ -328,7 +329,7 @@ def narrowing_change(old: st.ColumnState, new: st.ColumnState) -> str | None:
     if old.type_code == new.type_code:
         return None
     old_t, new_t = old.type, new.type
-    old_sql, new_sql = st.type_sql(old_t), st.type_sql(new_t)
+    old_sql, new_sql = sqla.type_sql(old_t), sqla.type_sql(new_t)
     if type(old_t) is type(new_t) or old_t._type_affinity is new_t._type_affinity:
         for attr in _SIZE_ATTRS:
             a, b = getattr(old_t, attr, None), getattr(new_t, attr, None)

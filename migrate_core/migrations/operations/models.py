@@ -12,6 +12,8 @@ from migrate_core.errors import InvalidStateError
 from migrate_core.migrations.operations import render as rd
 from migrate_core.migrations.operations.base import Operation
 from migrate_core.migrations.operations.base import check_name
+from migrate_core.schema import naming
+from migrate_core.schema import sqla
 from migrate_core.schema import state as st
 
 if TYPE_CHECKING:
@@ -56,7 +58,7 @@ class CreateModel(Operation):
             comment=comment,
             **(options or {}),
         )
-        self.table = st.with_default_names(st.table_state(table, ""))
+        self.table = naming.with_default_names(sqla.table_state(table, ""))
 
     @classmethod
     def from_state(cls, table: st.TableState) -> CreateModel:
@@ -119,10 +121,10 @@ def _inferred_autoincrement(table: st.TableState) -> str | None:
     pk_cols = set(table.primary_key.columns) if table.primary_key else set()
     cols = []
     for col in table.columns:
-        c = st.to_column(col, primary_key=col.name in pk_cols)
+        c = sqla.to_column(col, primary_key=col.name in pk_cols)
         c.autoincrement = "auto"
         cols.append(c)
-    fks = [st.to_constraint(fk) for fk in table.foreign_keys]
+    fks = [sqla.to_constraint(fk) for fk in table.foreign_keys]
     probe = sa.Table(table.name, sa.MetaData(), *cols, *fks)
     auto = probe.autoincrement_column
     return auto.name if auto is not None else None
@@ -256,9 +258,11 @@ class AddIndex(Operation):
 
     def __init__(self, table: str, index: Any) -> None:
         self.table_name = check_name(table, "AddIndex table")
-        self.index = index if isinstance(index, st.IndexState) else st.index_state(index)
+        self.index = index if isinstance(index, st.IndexState) else sqla.index_state(index)
         if self.index.name is None:
-            self.index = dataclasses.replace(self.index, name=st.default_name(self.index, table))
+            self.index = dataclasses.replace(
+                self.index, name=naming.default_name(self.index, table)
+            )
 
     def state_forwards(self, app: str, state: ProjectState) -> None:
         table = state.table(self.table_name, operation=self.describe())
@@ -434,10 +438,10 @@ class AddConstraint(Operation):
         ):
             self.constraint: st.ConstraintState = constraint
         else:
-            self.constraint = st.constraint_state(constraint)
+            self.constraint = sqla.constraint_state(constraint)
         if self.constraint.name is None:
             self.constraint = dataclasses.replace(
-                self.constraint, name=st.default_name(self.constraint, table)
+                self.constraint, name=naming.default_name(self.constraint, table)
             )
 
     def state_forwards(self, app: str, state: ProjectState) -> None:
