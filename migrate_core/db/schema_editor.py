@@ -438,7 +438,7 @@ class SchemaEditor:
         index instead, so they are dropped explicitly first, the same on every database.
         """
         if self.is_sqlite:
-            self._rebuild(before, st.drop_column_from(before, column.name), state_after)
+            self._rebuild(before, before.with_column_dropped(column.name), state_after)
         else:
             for index in before.indexes:
                 if column.name in index.columns:
@@ -561,7 +561,7 @@ class SchemaEditor:
             # Native RENAME COLUMN re-parses the whole schema (about 30 ms on 200 tables);
             # a rebuild touches one table. Only when other tables' keys name the column
             # must SQLite's own rename rewrite them.
-            renamed = st.rename_column_in(table, old.name, new_name)
+            renamed = table.with_column_renamed(old.name, new_name)
             quoted = self.dialect.identifier_preparer.quote(old.name)
             self._rebuild(table, renamed, state, sources={new_name: quoted})
             return

@@ -25,6 +25,8 @@ from dataclasses import field
 from dataclasses import replace
 from typing import Any
 
+from migrate_core.errors import InvalidStateError
+
 
 @dataclass(frozen=True, slots=True)
 class ColumnState:
@@ -242,9 +244,108 @@ class TableState:
         """Tables this one points at through foreign keys (itself excluded)."""
         return {fk.ref_table for fk in self.foreign_keys if fk.ref_table != self.name}
 
+    # -- changes that reach through the whole table (the invariants ProjectState relies on)
+
+    def with_column_dropped(self, column: str) -> TableState:
+        """Without ``column`` and without the indexes and constraints that cover it.
+
+        A key or index over a column that is gone cannot exist; every database
+        drops or refuses it, so the state drops it with the column.
+        """
+        out = self.without_column(column)
+        for index in self.indexes:
+            if column in index.columns:
+                out = out.without_index(index.name or "")
+        for constraint in self.constraints():
+            if column in constraint_columns(constraint):
+                if isinstance(constraint, PrimaryKeyState):
+                    out = replace(out, primary_key=None)
+                elif constraint.name is not None:
+                    out = out.without_constraint(constraint.name)
+        return out
+
+    def with_column_renamed(self, old: str, new: str) -> TableState:
+        """With a column renamed everywhere this table names it: keys, indexes, checks.
+
+        A foreign key of this table that refers to the table itself follows too;
+        other tables' keys are :meth:`ProjectState.rename_column`'s business.
+        """
+
+        def ren(cols: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(new if c == old else c for c in cols)
+
+        # In SQL text (checks, expression indexes) only the bare word: not t.old, not old_at.
+        pattern = re.compile(rf"(?<![\w.]){re.escape(old)}(?!\w)")
+        columns = tuple(replace(c, name=new) if c.name == old else c for c in self.columns)
+        pk = self.primary_key
+        if pk is not None:
+            pk = replace(pk, columns=ren(pk.columns))
+        fks = tuple(
+            replace(
+                fk,
+                columns=ren(fk.columns),
+                ref_columns=ren(fk.ref_columns) if fk.ref_table == self.name else fk.ref_columns,
+            )
+            for fk in self.foreign_keys
+        )
+        uniques = tuple(replace(u, columns=ren(u.columns)) for u in self.unique_constraints)
+        checks = tuple(
+            replace(c, sqltext=pattern.sub(new, c.sqltext)) for c in self.check_constraints
+        )
+        indexes = tuple(
+            replace(
+                i,
+                elements=tuple(
+                    pattern.sub(new, e) if is_expr else (new if e == old else e)
+                    for e, is_expr in zip(i.elements, i.expressions)
+                ),
+            )
+            for i in self.indexes
+        )
+        return replace(
+            self,
+            columns=columns,
+            primary_key=pk,
+            foreign_keys=fks,
+            unique_constraints=uniques,
+            check_constraints=checks,
+            indexes=indexes,
+        )
+
+    def with_references_renamed(self, old: str, new: str) -> TableState:
+        """With the foreign keys that point at table ``old`` pointing at ``new``."""
+        fks = tuple(
+            replace(fk, ref_table=new) if fk.ref_table == old else fk for fk in self.foreign_keys
+        )
+        return self if fks == self.foreign_keys else replace(self, foreign_keys=fks)
+
+    def with_referred_column_renamed(self, table: str, old: str, new: str) -> TableState:
+        """With the foreign keys that point at ``table.old`` pointing at ``table.new``."""
+        fks = tuple(
+            replace(fk, ref_columns=tuple(new if c == old else c for c in fk.ref_columns))
+            if fk.ref_table == table
+            else fk
+            for fk in self.foreign_keys
+        )
+        return self if fks == self.foreign_keys else replace(self, foreign_keys=fks)
+
 
 def sorted_items(items: Iterable[Any]) -> tuple[Any, ...]:
+    """Keys and indexes in a fixed order, so two states built in any order compare equal."""
     return tuple(sorted(items, key=lambda c: (c.name or "", repr(c.signature()))))
+
+
+def constraint_columns(constraint: ConstraintState) -> tuple[str, ...]:
+    """Columns a constraint covers; for a check, the column names its SQL mentions."""
+    if isinstance(constraint, CheckState):
+        return tuple(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", constraint.sqltext))
+    return constraint.columns
+
+
+def _invalid(operation: str, message: str) -> InvalidStateError:
+    """The error for a chain that does not fit its state, prefixed with the operation."""
+    where = f"{operation}: " if operation else ""
+    return InvalidStateError(f"{where}{message}")
 
 
 class ProjectState:
@@ -252,6 +353,15 @@ class ProjectState:
 
     Mutable on purpose: replay changes one state in place, and callers that need a
     snapshot take :meth:`clone`, which copies only the dict.
+
+    The changing methods (``create_table`` ... ``rename_constraint``) are where
+    the rules of a schema live, as in Django's ProjectState: look a thing up or
+    raise, refuse what a database would refuse (a duplicate name, a key on a
+    missing column, dropping what another table still points at), and keep every
+    key and index consistent when a table or column is renamed or dropped.
+    Operations only check their own arguments and call them. ``operation`` is
+    the description of the operation asking, put in front of every error so the
+    person reading it knows which migration line to look at.
     """
 
     __slots__ = ("tables",)
@@ -275,29 +385,6 @@ class ProjectState:
         wanted = set(apps)
         return ProjectState({n: t for n, t in self.tables.items() if t.app in wanted})
 
-    def get_table(self, name: str) -> TableState | None:
-        return self.tables.get(name)
-
-    def table(self, name: str, *, operation: str = "") -> TableState:
-        from migrate_core.errors import InvalidStateError
-
-        try:
-            return self.tables[name]
-        except KeyError:
-            where = f"{operation}: " if operation else ""
-            raise InvalidStateError(
-                f"{where}table {name} does not exist in the state the earlier migrations build"
-            ) from None
-
-    def add_table(self, table: TableState) -> None:
-        self.tables[table.name] = table
-
-    def replace_table(self, table: TableState) -> None:
-        self.tables[table.name] = table
-
-    def remove_table(self, name: str) -> None:
-        self.tables.pop(name, None)
-
     def referencing(self, table_name: str) -> list[tuple[TableState, ForeignKeyState]]:
         """Foreign keys of other tables that point at ``table_name``."""
         out = []
@@ -307,66 +394,183 @@ class ProjectState:
                     out.append((other, fk))
         return out
 
+    # -- look up, or raise in the one wording every operation shares
 
-def drop_column_from(table: TableState, column: str) -> TableState:
-    """``table`` without ``column`` and without the indexes and constraints that cover it."""
-    out = table.without_column(column)
-    for index in table.indexes:
-        if column in index.columns:
-            out = out.without_index(index.name or "")
-    for constraint in table.constraints():
-        if column in constraint_columns(constraint):
-            if isinstance(constraint, PrimaryKeyState):
-                out = replace(out, primary_key=None)
-            elif constraint.name is not None:
-                out = out.without_constraint(constraint.name)
-    return out
+    def get_table(self, name: str) -> TableState | None:
+        return self.tables.get(name)
 
+    def table(self, name: str, *, operation: str = "") -> TableState:
+        try:
+            return self.tables[name]
+        except KeyError:
+            raise _invalid(
+                operation, f"table {name} does not exist in the state the earlier migrations build"
+            ) from None
 
-def constraint_columns(constraint: ConstraintState) -> tuple[str, ...]:
-    """Columns a constraint covers; for a check, the column names its SQL mentions."""
-    if isinstance(constraint, CheckState):
-        return tuple(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", constraint.sqltext))
-    return constraint.columns
+    def column(self, table: str, name: str, *, operation: str = "") -> ColumnState:
+        column = self.table(table, operation=operation).get_column(name)
+        if column is None:
+            raise _invalid(operation, f"table {table} has no column {name}")
+        return column
 
+    def index(self, table: str, name: str, *, operation: str = "") -> IndexState:
+        index = self.table(table, operation=operation).get_index(name)
+        if index is None:
+            raise _invalid(operation, f"there is no index {name} on {table}")
+        return index
 
-def rename_column_in(table: TableState, old: str, new: str) -> TableState:
-    """The table with a column renamed everywhere it is named: keys, indexes, checks."""
+    def constraint(self, table: str, name: str, *, operation: str = "") -> ConstraintState:
+        constraint = self.table(table, operation=operation).get_constraint(name)
+        if constraint is None:
+            raise _invalid(operation, f"there is no constraint {name} on {table}")
+        return constraint
 
-    def ren(cols: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(new if c == old else c for c in cols)
+    # -- tables
 
-    pattern = re.compile(rf"(?<![\w.]){re.escape(old)}(?!\w)")
-    columns = tuple(replace(c, name=new) if c.name == old else c for c in table.columns)
-    pk = table.primary_key
-    if pk is not None:
-        pk = replace(pk, columns=ren(pk.columns))
-    fks = tuple(
-        replace(
-            fk,
-            columns=ren(fk.columns),
-            ref_columns=ren(fk.ref_columns) if fk.ref_table == table.name else fk.ref_columns,
+    def add_table(self, table: TableState) -> None:
+        """Put a table in as it is, unchecked: for states built from models, not from migrations."""
+        self.tables[table.name] = table
+
+    def replace_table(self, table: TableState) -> None:
+        self.tables[table.name] = table
+
+    def create_table(self, table: TableState, *, operation: str = "") -> None:
+        if table.name in self.tables:
+            raise _invalid(operation, f"table {table.name} already exists")
+        self.tables[table.name] = table
+
+    def remove_table(self, name: str, *, operation: str = "") -> None:
+        """Drop a table, refusing while another table's foreign key points at it."""
+        self.table(name, operation=operation)
+        for other, fk in self.referencing(name):
+            raise _invalid(
+                operation,
+                f"table {other.name} still has foreign key {fk.name or fk.columns} "
+                "pointing at it; remove that constraint first",
+            )
+        del self.tables[name]
+
+    def rename_table(self, old: str, new: str, *, operation: str = "") -> None:
+        """Rename a table; every foreign key that points at it (its own too) follows."""
+        table = self.table(old, operation=operation)
+        if new in self.tables:
+            raise _invalid(operation, f"table {new} already exists")
+        del self.tables[old]
+        self.tables[new] = replace(table, name=new).with_references_renamed(old, new)
+        for name, other in self.tables.items():
+            self.tables[name] = other.with_references_renamed(old, new)
+
+    # -- columns
+
+    def add_column(
+        self,
+        table: str,
+        column: ColumnState,
+        *,
+        constraints: Iterable[ConstraintState] = (),
+        indexes: Iterable[IndexState] = (),
+        operation: str = "",
+    ) -> None:
+        """Add a column with the keys and indexes declared on it (``unique=True``, a ForeignKey)."""
+        current = self.table(table, operation=operation)
+        if current.get_column(column.name) is not None:
+            raise _invalid(operation, f"column {table}.{column.name} already exists")
+        current = current.with_column(column)
+        for constraint in constraints:
+            current = current.with_constraint(constraint)
+        for index in indexes:
+            current = current.with_index(index)
+        self.tables[table] = current
+
+    def alter_column(self, table: str, column: ColumnState, *, operation: str = "") -> None:
+        """Replace a column's definition; a primary key column stays NOT NULL and autoincrement."""
+        old = self.column(table, column.name, operation=operation)
+        current = self.tables[table]
+        if current.primary_key and column.name in current.primary_key.columns:
+            column = replace(
+                column, nullable=False, autoincrement=column.autoincrement or old.autoincrement
+            )
+        self.tables[table] = current.replace_column(old.name, column)
+
+    def remove_column(self, table: str, name: str, *, operation: str = "") -> None:
+        """Drop a column and whatever key or index covers it.
+
+        Refused while another table's foreign key points at the column: dropping
+        that key is a decision the migration must make, not one to take silently.
+        """
+        self.column(table, name, operation=operation)
+        for other, fk in self.referencing(table):
+            if name in fk.ref_columns:
+                raise _invalid(
+                    operation,
+                    f"foreign key {fk.name} on {other.name} points at this column; "
+                    "remove that constraint first",
+                )
+        self.tables[table] = self.tables[table].with_column_dropped(name)
+
+    def rename_column(self, table: str, old: str, new: str, *, operation: str = "") -> None:
+        """Rename a column; its keys and indexes, and other tables' keys that name it, follow."""
+        self.column(table, old, operation=operation)
+        current = self.tables[table]
+        if current.get_column(new) is not None:
+            raise _invalid(operation, f"column {table}.{new} already exists")
+        self.tables[table] = current.with_column_renamed(old, new)
+        for other, _fk in self.referencing(table):
+            self.tables[other.name] = self.tables[other.name].with_referred_column_renamed(
+                table, old, new
+            )
+
+    # -- indexes
+
+    def add_index(self, table: str, index: IndexState, *, operation: str = "") -> None:
+        current = self.table(table, operation=operation)
+        if current.get_index(index.name or "") is not None:
+            raise _invalid(operation, f"index {index.name} already exists")
+        _check_columns(current, index.columns, operation)
+        self.tables[table] = current.with_index(index)
+
+    def remove_index(self, table: str, name: str, *, operation: str = "") -> None:
+        self.index(table, name, operation=operation)
+        self.tables[table] = self.tables[table].without_index(name)
+
+    def rename_index(self, table: str, old: str, new: str, *, operation: str = "") -> None:
+        index = self.index(table, old, operation=operation)
+        self.tables[table] = (
+            self.tables[table].without_index(old).with_index(replace(index, name=new))
         )
-        for fk in table.foreign_keys
-    )
-    uniques = tuple(replace(u, columns=ren(u.columns)) for u in table.unique_constraints)
-    checks = tuple(replace(c, sqltext=pattern.sub(new, c.sqltext)) for c in table.check_constraints)
-    indexes = tuple(
-        replace(
-            i,
-            elements=tuple(
-                pattern.sub(new, e) if is_expr else (new if e == old else e)
-                for e, is_expr in zip(i.elements, i.expressions)
-            ),
+
+    # -- constraints
+
+    def add_constraint(
+        self, table: str, constraint: ConstraintState, *, operation: str = ""
+    ) -> None:
+        """Add a key or check; refused on a second primary key, a taken name or a missing column."""
+        current = self.table(table, operation=operation)
+        if isinstance(constraint, PrimaryKeyState) and current.primary_key is not None:
+            raise _invalid(operation, f"table {table} already has a primary key")
+        if constraint.name is not None and current.get_constraint(constraint.name) is not None:
+            raise _invalid(operation, f"constraint {constraint.name} already exists")
+        if not isinstance(constraint, CheckState):
+            _check_columns(current, constraint.columns, operation)
+        if isinstance(constraint, ForeignKeyState) and constraint.ref_table not in self.tables:
+            raise _invalid(operation, f"table {constraint.ref_table} does not exist")
+        self.tables[table] = current.with_constraint(constraint)
+
+    def remove_constraint(self, table: str, name: str, *, operation: str = "") -> None:
+        self.constraint(table, name, operation=operation)
+        self.tables[table] = self.tables[table].without_constraint(name)
+
+    def rename_constraint(self, table: str, old: str, new: str, *, operation: str = "") -> None:
+        constraint = self.constraint(table, old, operation=operation)
+        self.tables[table] = (
+            self.tables[table]
+            .without_constraint(old)
+            .with_constraint(replace(constraint, name=new))
         )
-        for i in table.indexes
-    )
-    return replace(
-        table,
-        columns=columns,
-        primary_key=pk,
-        foreign_keys=fks,
-        unique_constraints=uniques,
-        check_constraints=checks,
-        indexes=indexes,
-    )
+
+
+def _check_columns(table: TableState, columns: Iterable[str], operation: str) -> None:
+    names = set(table.column_names)
+    for col in columns:
+        if col not in names:
+            raise _invalid(operation, f"table {table.name} has no column {col}")

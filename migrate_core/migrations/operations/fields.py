@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -63,20 +62,14 @@ class AddField(Operation):
         return op
 
     def state_forwards(self, app: str, state: ProjectState) -> None:
-        table = state.table(self.table_name, operation=self.describe())
-        if table.get_column(self.column.name) is not None:
-            raise InvalidStateError(
-                f"{self.describe()}: column {self.table_name}.{self.column.name} already exists"
-            )
-        table = table.with_column(self.column)
-        for fk in self.foreign_keys:
-            table = table.with_constraint(fk)
-        if self.extras is not None:
-            for unique in self.extras.unique_constraints:
-                table = table.with_constraint(unique)
-            for index in self.extras.indexes:
-                table = table.with_index(index)
-        state.replace_table(table)
+        extras = self.extras
+        state.add_column(
+            self.table_name,
+            self.column,
+            constraints=(*self.foreign_keys, *(extras.unique_constraints if extras else ())),
+            indexes=extras.indexes if extras else (),
+            operation=self.describe(),
+        )
 
     def database_forwards(
         self, app: str, editor: SchemaEditor, from_state: ProjectState, to_state: ProjectState
@@ -138,24 +131,10 @@ class RemoveField(Operation):
         self.name = check_name(name, "RemoveField name")
 
     def _column(self, state: ProjectState) -> st.ColumnState:
-        table = state.table(self.table_name, operation=self.describe())
-        column = table.get_column(self.name)
-        if column is None:
-            raise InvalidStateError(
-                f"{self.describe()}: table {self.table_name} has no column {self.name}"
-            )
-        return column
+        return state.column(self.table_name, self.name, operation=self.describe())
 
     def state_forwards(self, app: str, state: ProjectState) -> None:
-        self._column(state)
-        table = state.table(self.table_name)
-        for other, fk in state.referencing(self.table_name):
-            if self.name in fk.ref_columns:
-                raise InvalidStateError(
-                    f"{self.describe()}: foreign key {fk.name} on {other.name} points at this column; "
-                    "remove that constraint first"
-                )
-        state.replace_table(st.drop_column_from(table, self.name))
+        state.remove_column(self.table_name, self.name, operation=self.describe())
 
     def database_forwards(
         self, app: str, editor: SchemaEditor, from_state: ProjectState, to_state: ProjectState
@@ -227,23 +206,10 @@ class AlterField(Operation):
         self.fill_value = _check_fill(fill_value, f"AlterField({table!r}, {self.column.name!r})")
 
     def _old(self, state: ProjectState) -> st.ColumnState:
-        table = state.table(self.table_name, operation=self.describe())
-        column = table.get_column(self.column.name)
-        if column is None:
-            raise InvalidStateError(
-                f"{self.describe()}: table {self.table_name} has no column {self.column.name}"
-            )
-        return column
+        return state.column(self.table_name, self.column.name, operation=self.describe())
 
     def state_forwards(self, app: str, state: ProjectState) -> None:
-        old = self._old(state)
-        table = state.table(self.table_name)
-        new = self.column
-        if table.primary_key and new.name in table.primary_key.columns:
-            new = dataclasses.replace(
-                new, nullable=False, autoincrement=new.autoincrement or old.autoincrement
-            )
-        state.replace_table(table.replace_column(old.name, new))
+        state.alter_column(self.table_name, self.column, operation=self.describe())
 
     def database_forwards(
         self, app: str, editor: SchemaEditor, from_state: ProjectState, to_state: ProjectState
@@ -356,30 +322,9 @@ class RenameField(Operation):
         self.new_name = check_name(new_name, "RenameField new_name")
 
     def state_forwards(self, app: str, state: ProjectState) -> None:
-        table = state.table(self.table_name, operation=self.describe())
-        column = table.get_column(self.old_name)
-        if column is None:
-            raise InvalidStateError(
-                f"{self.describe()}: table {self.table_name} has no column {self.old_name}"
-            )
-        if table.get_column(self.new_name) is not None:
-            raise InvalidStateError(
-                f"{self.describe()}: column {self.table_name}.{self.new_name} already exists"
-            )
-        state.replace_table(st.rename_column_in(table, self.old_name, self.new_name))
-        for other, _fk in state.referencing(self.table_name):
-            fks = tuple(
-                dataclasses.replace(
-                    fk,
-                    ref_columns=tuple(
-                        self.new_name if c == self.old_name else c for c in fk.ref_columns
-                    ),
-                )
-                if fk.ref_table == self.table_name
-                else fk
-                for fk in other.foreign_keys
-            )
-            state.replace_table(dataclasses.replace(other, foreign_keys=fks))
+        state.rename_column(
+            self.table_name, self.old_name, self.new_name, operation=self.describe()
+        )
 
     def database_forwards(
         self, app: str, editor: SchemaEditor, from_state: ProjectState, to_state: ProjectState
