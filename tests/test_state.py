@@ -395,3 +395,13 @@ def test_operations_change_the_state_through_it() -> None:
     assert state.table("orders").get_constraint("fk_orders_code") == ForeignKeyState(
         "fk_orders_code", ("customer_code",), "client", ("ref",)
     )
+
+
+def test_alter_table_comment_replaces_only_that_table() -> None:
+    state = shop()
+    orders = state.tables["orders"]
+    state.alter_table_comment("customer", "who buys")
+    assert state.table("customer").comment == "who buys"
+    assert state.tables["orders"] is orders
+    with refused("Op: table gone does not exist in the state the earlier migrations build"):
+        state.alter_table_comment("gone", "x", operation="Op")

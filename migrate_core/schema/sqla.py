@@ -435,3 +435,19 @@ def type_sql(type_: Any, dialect: Any = None) -> str:
         return str(type_.compile(dialect=dialect))
     except Exception:
         return repr(type_)
+
+
+def inferred_autoincrement(table: TableState) -> str | None:
+    """Which column SQLAlchemy would pick as autoincrement if nothing were said."""
+    import sqlalchemy as sa
+
+    pk_cols = set(table.primary_key.columns) if table.primary_key else set()
+    cols = []
+    for col in table.columns:
+        c = to_column(col, primary_key=col.name in pk_cols)
+        c.autoincrement = "auto"
+        cols.append(c)
+    fks = [to_constraint(fk) for fk in table.foreign_keys]
+    probe = sa.Table(table.name, sa.MetaData(), *cols, *fks)
+    auto = probe.autoincrement_column
+    return auto.name if auto is not None else None

@@ -450,6 +450,9 @@ class ProjectState:
             )
         del self.tables[name]
 
+    def alter_table_comment(self, name: str, comment: str | None, *, operation: str = "") -> None:
+        self.tables[name] = replace(self.table(name, operation=operation), comment=comment)
+
     def rename_table(self, old: str, new: str, *, operation: str = "") -> None:
         """Rename a table; every foreign key that points at it (its own too) follows."""
         table = self.table(old, operation=operation)

@@ -78,7 +78,7 @@ class CreateModel(Operation):
     def render(self) -> Rendered:
         table = self.table
         pk_cols = set(table.primary_key.columns) if table.primary_key else set()
-        inferred = _inferred_autoincrement(table)
+        inferred = sqla.inferred_autoincrement(table)
         columns = []
         for col in table.columns:
             auto = None
@@ -98,22 +98,6 @@ class CreateModel(Operation):
 
     def tables(self) -> set[str]:
         return {self.name}
-
-
-def _inferred_autoincrement(table: st.TableState) -> str | None:
-    """Which column SQLAlchemy would pick as autoincrement if nothing were said."""
-    import sqlalchemy as sa
-
-    pk_cols = set(table.primary_key.columns) if table.primary_key else set()
-    cols = []
-    for col in table.columns:
-        c = sqla.to_column(col, primary_key=col.name in pk_cols)
-        c.autoincrement = "auto"
-        cols.append(c)
-    fks = [sqla.to_constraint(fk) for fk in table.foreign_keys]
-    probe = sa.Table(table.name, sa.MetaData(), *cols, *fks)
-    auto = probe.autoincrement_column
-    return auto.name if auto is not None else None
 
 
 class DeleteModel(Operation):
@@ -194,8 +178,7 @@ class AlterModelComment(Operation):
         self.comment = comment
 
     def state_forwards(self, app: str, state: ProjectState) -> None:
-        table = state.table(self.name, operation=self.describe())
-        state.replace_table(dataclasses.replace(table, comment=self.comment))
+        state.alter_table_comment(self.name, self.comment, operation=self.describe())
 
     def database_forwards(
         self, app: str, editor: SchemaEditor, from_state: ProjectState, to_state: ProjectState
