@@ -26,6 +26,8 @@ from migrate_core.migrations.autodetector import detect_changes
 from migrate_core.migrations.questioner import NonInteractiveQuestioner
 from migrate_core.migrations.questioner import Questioner
 from migrate_core.migrations.questioner import Rename
+from migrate_core.schema import naming
+from migrate_core.schema import sqla
 from migrate_core.schema import state as st
 
 Builder = Callable[[sa.MetaData], object]
@@ -41,9 +43,9 @@ def project_state(*apps: tuple[str, Builder]) -> st.ProjectState:
         build(shared)
         for name in set(shared.tables) - known:
             owners[name] = app
-    st.assign_default_names(shared)
+    naming.assign_default_names(shared)
     for table in shared.tables.values():
-        state.add_table(st.table_state(table, owners[table.name]))
+        state.add_table(sqla.table_state(table, owners[table.name]))
     return state
 
 

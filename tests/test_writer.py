@@ -32,6 +32,7 @@ from migrate_core.migrations.operations import AddField
 from migrate_core.migrations.operations import DeleteModel
 from migrate_core.migrations.operations import RemoveField
 from migrate_core.schema import codegen as sz
+from migrate_core.schema import sqla
 from migrate_core.schema import state as st
 
 VENV_BIN = Path(sys.executable).parent
@@ -237,7 +238,7 @@ def test_slug_and_numbers() -> None:
 
 
 def _column(name: str) -> st.ColumnState:
-    return st.column_state(sa.Column(name, sa.Integer()))
+    return sqla.column_state(sa.Column(name, sa.Integer()))
 
 
 # -- layout: whatever the serializer prints, ruff format leaves alone ------------------------------

@@ -25,7 +25,10 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from typing import Any
 
+from migrate_core.schema import naming
+from migrate_core.schema import sqla
 from migrate_core.schema import state as st
+from migrate_core.schema.naming import database_name
 
 if TYPE_CHECKING:
     from alembic.operations import Operations
@@ -161,7 +164,7 @@ class SchemaEditor:
         return self.buffer.getvalue() if self.buffer is not None else ""
 
     def _column(self, column: st.ColumnState, *, primary_key: bool = False) -> Any:
-        col = st.to_column(column, primary_key=primary_key)
+        col = sqla.to_column(column, primary_key=primary_key)
         self._quiet_schema_type(col.type)
         return col
 
@@ -182,7 +185,7 @@ class SchemaEditor:
         import sqlalchemy as sa
 
         metadata = sa.MetaData()
-        sa_table = st.to_table(table, metadata, stub_references=state, **kw)
+        sa_table = sqla.to_table(table, metadata, stub_references=state, **kw)
         for col in sa_table.columns:
             self._quiet_schema_type(col.type)
         return sa_table
@@ -435,7 +438,7 @@ class SchemaEditor:
         index instead, so they are dropped explicitly first, the same on every database.
         """
         if self.is_sqlite:
-            self._rebuild(before, st.drop_column_from(before, column.name), state_after)
+            self._rebuild(before, before.with_column_dropped(column.name), state_after)
         else:
             for index in before.indexes:
                 if column.name in index.columns:
@@ -558,7 +561,7 @@ class SchemaEditor:
             # Native RENAME COLUMN re-parses the whole schema (about 30 ms on 200 tables);
             # a rebuild touches one table. Only when other tables' keys name the column
             # must SQLite's own rename rewrite them.
-            renamed = st.rename_column_in(table, old.name, new_name)
+            renamed = table.with_column_renamed(old.name, new_name)
             quoted = self.dialect.identifier_preparer.quote(old.name)
             self._rebuild(table, renamed, state, sources={new_name: quoted})
             return
@@ -648,7 +651,7 @@ class SchemaEditor:
             for e, is_expr in zip(index.elements, index.expressions)
         ]
         return sa.Index(
-            st._conv(index.name), *exprs, unique=index.unique, _table=holder, **index.options
+            naming.conv(index.name), *exprs, unique=index.unique, _table=holder, **index.options
         )
 
     def _keep_mysql_fk_index(
@@ -736,7 +739,7 @@ class SchemaEditor:
             return
         if self.is_mysql and isinstance(constraint, st.UniqueState):
             self._keep_mysql_fk_index(before, constraint.name, constraint.columns)
-        self.ops.drop_constraint(st._conv(constraint.name), before.name, type_=constraint.kind)
+        self.ops.drop_constraint(naming.conv(constraint.name), before.name, type_=constraint.kind)
         if self.is_mysql and isinstance(constraint, st.ForeignKeyState):
             self._drop_mysql_fk_index(before, constraint)
 
@@ -867,24 +870,12 @@ class _Compiled(str):
     """DDL already compiled for this editor's dialect."""
 
 
-def database_name(dialect: Any, name: str, *, index: bool = False) -> str:
-    """The name as the database stores it: over-long names are shortened like SQLAlchemy does."""
-    import hashlib
-
-    limit = (getattr(dialect, "max_index_name_length", None) if index else None) or getattr(
-        dialect, "max_identifier_length", None
-    )
-    if limit and len(name) > limit:
-        return name[0 : limit - 8] + "_" + hashlib.md5(name.encode()).hexdigest()[-4:]
-    return name
-
-
 def _add_constraint_op(ops: Any, table: str, constraint: st.ConstraintState) -> None:
     """Add a constraint through Alembic's Operations."""
     import sqlalchemy as sa
 
     args = (table,)
-    name = st._conv(constraint.name)
+    name = naming.conv(constraint.name)
     if isinstance(constraint, st.PrimaryKeyState):
         ops.create_primary_key(name, *args, list(constraint.columns))
     elif isinstance(constraint, st.UniqueState):

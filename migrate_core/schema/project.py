@@ -159,6 +159,8 @@ def model_state(
     Several apps may share one MetaData; each then owns only the tables its
     ``tables`` patterns match, and a table claimed by no app, or by two, is an error.
     """
+    from migrate_core.schema import naming
+    from migrate_core.schema import sqla
     from migrate_core.schema import state as st
 
     selected = apps if apps is not None else list(config.apps.values())
@@ -172,7 +174,7 @@ def model_state(
     wanted = {a.name for a in selected}
     for key, owners in by_metadata.items():
         metadata = metadatas[key]
-        st.assign_default_names(metadata)
+        naming.assign_default_names(metadata)
         if len(owners) > 1 and any(o.tables is None for o in owners):
             names = ", ".join(o.name for o in owners)
             raise ConfigError(
@@ -191,17 +193,17 @@ def model_state(
                 continue
             app = claimed[0]
             if app.name in wanted:
-                result.add_table(st.table_state(table, app.name))
+                result.add_table(sqla.table_state(table, app.name))
     return result
 
 
 def all_metadata(config: Config, *, root: Path | None = None) -> list[sa.MetaData]:
     """Each distinct MetaData of the configured apps (with default names assigned)."""
-    from migrate_core.schema import state as st
+    from migrate_core.schema import naming
 
     seen: dict[int, sa.MetaData] = {}
     for app in config.apps.values():
         metadata = import_metadata(app, root or config.root)
-        st.assign_default_names(metadata)
+        naming.assign_default_names(metadata)
         seen[id(metadata)] = metadata
     return list(seen.values())

@@ -9,24 +9,23 @@ migrations cheap (Django rebuilds model classes per step; we never do).
 Types and server defaults are compared by their rendering as Python source (see
 :mod:`migrate_core.schema.codegen`), which is also what the writer prints: if two
 columns render the same, a migration file re-creates one from the other.
+
+The names given to unnamed keys and indexes are :mod:`migrate_core.schema.naming`'s;
+reading SQLAlchemy objects into state and building them back for DDL is
+:mod:`migrate_core.schema.sqla`'s. This module imports neither SQLAlchemy nor them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import replace
-from typing import TYPE_CHECKING
 from typing import Any
 
-from migrate_core.schema import codegen as serializer
-
-if TYPE_CHECKING:
-    import sqlalchemy as sa
+from migrate_core.errors import InvalidStateError
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +47,8 @@ class ColumnState:
 
     def describe(self) -> str:
         """``NUMERIC(10, 2) NOT NULL DEFAULT '0'``: how the column reads in a message."""
+        from migrate_core.schema.sqla import type_sql
+
         parts = [type_sql(self.type)]
         if not self.nullable:
             parts.append("NOT NULL")
@@ -215,10 +216,12 @@ class TableState:
         if isinstance(constraint, PrimaryKeyState):
             return replace(self, primary_key=constraint)
         if isinstance(constraint, ForeignKeyState):
-            return replace(self, foreign_keys=_sorted((*self.foreign_keys, constraint)))
+            return replace(self, foreign_keys=sorted_items((*self.foreign_keys, constraint)))
         if isinstance(constraint, UniqueState):
-            return replace(self, unique_constraints=_sorted((*self.unique_constraints, constraint)))
-        return replace(self, check_constraints=_sorted((*self.check_constraints, constraint)))
+            return replace(
+                self, unique_constraints=sorted_items((*self.unique_constraints, constraint))
+            )
+        return replace(self, check_constraints=sorted_items((*self.check_constraints, constraint)))
 
     def without_constraint(self, name: str) -> TableState:
         pk = self.primary_key
@@ -232,7 +235,7 @@ class TableState:
         )
 
     def with_index(self, index: IndexState) -> TableState:
-        return replace(self, indexes=_sorted((*self.indexes, index)))
+        return replace(self, indexes=sorted_items((*self.indexes, index)))
 
     def without_index(self, name: str) -> TableState:
         return replace(self, indexes=tuple(i for i in self.indexes if i.name != name))
@@ -241,9 +244,108 @@ class TableState:
         """Tables this one points at through foreign keys (itself excluded)."""
         return {fk.ref_table for fk in self.foreign_keys if fk.ref_table != self.name}
 
+    # -- changes that reach through the whole table (the invariants ProjectState relies on)
 
-def _sorted(items: Iterable[Any]) -> tuple[Any, ...]:
+    def with_column_dropped(self, column: str) -> TableState:
+        """Without ``column`` and without the indexes and constraints that cover it.
+
+        A key or index over a column that is gone cannot exist; every database
+        drops or refuses it, so the state drops it with the column.
+        """
+        out = self.without_column(column)
+        for index in self.indexes:
+            if column in index.columns:
+                out = out.without_index(index.name or "")
+        for constraint in self.constraints():
+            if column in constraint_columns(constraint):
+                if isinstance(constraint, PrimaryKeyState):
+                    out = replace(out, primary_key=None)
+                elif constraint.name is not None:
+                    out = out.without_constraint(constraint.name)
+        return out
+
+    def with_column_renamed(self, old: str, new: str) -> TableState:
+        """With a column renamed everywhere this table names it: keys, indexes, checks.
+
+        A foreign key of this table that refers to the table itself follows too;
+        other tables' keys are :meth:`ProjectState.rename_column`'s business.
+        """
+
+        def ren(cols: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(new if c == old else c for c in cols)
+
+        # In SQL text (checks, expression indexes) only the bare word: not t.old, not old_at.
+        pattern = re.compile(rf"(?<![\w.]){re.escape(old)}(?!\w)")
+        columns = tuple(replace(c, name=new) if c.name == old else c for c in self.columns)
+        pk = self.primary_key
+        if pk is not None:
+            pk = replace(pk, columns=ren(pk.columns))
+        fks = tuple(
+            replace(
+                fk,
+                columns=ren(fk.columns),
+                ref_columns=ren(fk.ref_columns) if fk.ref_table == self.name else fk.ref_columns,
+            )
+            for fk in self.foreign_keys
+        )
+        uniques = tuple(replace(u, columns=ren(u.columns)) for u in self.unique_constraints)
+        checks = tuple(
+            replace(c, sqltext=pattern.sub(new, c.sqltext)) for c in self.check_constraints
+        )
+        indexes = tuple(
+            replace(
+                i,
+                elements=tuple(
+                    pattern.sub(new, e) if is_expr else (new if e == old else e)
+                    for e, is_expr in zip(i.elements, i.expressions)
+                ),
+            )
+            for i in self.indexes
+        )
+        return replace(
+            self,
+            columns=columns,
+            primary_key=pk,
+            foreign_keys=fks,
+            unique_constraints=uniques,
+            check_constraints=checks,
+            indexes=indexes,
+        )
+
+    def with_references_renamed(self, old: str, new: str) -> TableState:
+        """With the foreign keys that point at table ``old`` pointing at ``new``."""
+        fks = tuple(
+            replace(fk, ref_table=new) if fk.ref_table == old else fk for fk in self.foreign_keys
+        )
+        return self if fks == self.foreign_keys else replace(self, foreign_keys=fks)
+
+    def with_referred_column_renamed(self, table: str, old: str, new: str) -> TableState:
+        """With the foreign keys that point at ``table.old`` pointing at ``table.new``."""
+        fks = tuple(
+            replace(fk, ref_columns=tuple(new if c == old else c for c in fk.ref_columns))
+            if fk.ref_table == table
+            else fk
+            for fk in self.foreign_keys
+        )
+        return self if fks == self.foreign_keys else replace(self, foreign_keys=fks)
+
+
+def sorted_items(items: Iterable[Any]) -> tuple[Any, ...]:
+    """Keys and indexes in a fixed order, so two states built in any order compare equal."""
     return tuple(sorted(items, key=lambda c: (c.name or "", repr(c.signature()))))
+
+
+def constraint_columns(constraint: ConstraintState) -> tuple[str, ...]:
+    """Columns a constraint covers; for a check, the column names its SQL mentions."""
+    if isinstance(constraint, CheckState):
+        return tuple(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", constraint.sqltext))
+    return constraint.columns
+
+
+def _invalid(operation: str, message: str) -> InvalidStateError:
+    """The error for a chain that does not fit its state, prefixed with the operation."""
+    where = f"{operation}: " if operation else ""
+    return InvalidStateError(f"{where}{message}")
 
 
 class ProjectState:
@@ -251,6 +353,15 @@ class ProjectState:
 
     Mutable on purpose: replay changes one state in place, and callers that need a
     snapshot take :meth:`clone`, which copies only the dict.
+
+    The changing methods (``create_table`` ... ``rename_constraint``) are where
+    the rules of a schema live, as in Django's ProjectState: look a thing up or
+    raise, refuse what a database would refuse (a duplicate name, a key on a
+    missing column, dropping what another table still points at), and keep every
+    key and index consistent when a table or column is renamed or dropped.
+    Operations only check their own arguments and call them. ``operation`` is
+    the description of the operation asking, put in front of every error so the
+    person reading it knows which migration line to look at.
     """
 
     __slots__ = ("tables",)
@@ -274,29 +385,6 @@ class ProjectState:
         wanted = set(apps)
         return ProjectState({n: t for n, t in self.tables.items() if t.app in wanted})
 
-    def get_table(self, name: str) -> TableState | None:
-        return self.tables.get(name)
-
-    def table(self, name: str, *, operation: str = "") -> TableState:
-        from migrate_core.errors import InvalidStateError
-
-        try:
-            return self.tables[name]
-        except KeyError:
-            where = f"{operation}: " if operation else ""
-            raise InvalidStateError(
-                f"{where}table {name} does not exist in the state the earlier migrations build"
-            ) from None
-
-    def add_table(self, table: TableState) -> None:
-        self.tables[table.name] = table
-
-    def replace_table(self, table: TableState) -> None:
-        self.tables[table.name] = table
-
-    def remove_table(self, name: str) -> None:
-        self.tables.pop(name, None)
-
     def referencing(self, table_name: str) -> list[tuple[TableState, ForeignKeyState]]:
         """Foreign keys of other tables that point at ``table_name``."""
         out = []
@@ -306,562 +394,186 @@ class ProjectState:
                     out.append((other, fk))
         return out
 
+    # -- look up, or raise in the one wording every operation shares
 
-# -- changes that reach into a whole table -------------------------------------------------------
+    def get_table(self, name: str) -> TableState | None:
+        return self.tables.get(name)
 
+    def table(self, name: str, *, operation: str = "") -> TableState:
+        try:
+            return self.tables[name]
+        except KeyError:
+            raise _invalid(
+                operation, f"table {name} does not exist in the state the earlier migrations build"
+            ) from None
 
-def drop_column_from(table: TableState, column: str) -> TableState:
-    """``table`` without ``column`` and without the indexes and constraints that cover it."""
-    out = table.without_column(column)
-    for index in table.indexes:
-        if column in index.columns:
-            out = out.without_index(index.name or "")
-    for constraint in table.constraints():
-        if column in constraint_columns(constraint):
-            if isinstance(constraint, PrimaryKeyState):
-                out = replace(out, primary_key=None)
-            elif constraint.name is not None:
-                out = out.without_constraint(constraint.name)
-    return out
+    def column(self, table: str, name: str, *, operation: str = "") -> ColumnState:
+        column = self.table(table, operation=operation).get_column(name)
+        if column is None:
+            raise _invalid(operation, f"table {table} has no column {name}")
+        return column
 
+    def index(self, table: str, name: str, *, operation: str = "") -> IndexState:
+        index = self.table(table, operation=operation).get_index(name)
+        if index is None:
+            raise _invalid(operation, f"there is no index {name} on {table}")
+        return index
 
-def constraint_columns(constraint: ConstraintState) -> tuple[str, ...]:
-    """Columns a constraint covers; for a check, the column names its SQL mentions."""
-    if isinstance(constraint, CheckState):
-        return tuple(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", constraint.sqltext))
-    return constraint.columns
+    def constraint(self, table: str, name: str, *, operation: str = "") -> ConstraintState:
+        constraint = self.table(table, operation=operation).get_constraint(name)
+        if constraint is None:
+            raise _invalid(operation, f"there is no constraint {name} on {table}")
+        return constraint
 
+    # -- tables
 
-def rename_column_in(table: TableState, old: str, new: str) -> TableState:
-    """The table with a column renamed everywhere it is named: keys, indexes, checks."""
+    def add_table(self, table: TableState) -> None:
+        """Put a table in as it is, unchecked: for states built from models, not from migrations."""
+        self.tables[table.name] = table
 
-    def ren(cols: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(new if c == old else c for c in cols)
+    def replace_table(self, table: TableState) -> None:
+        self.tables[table.name] = table
 
-    pattern = re.compile(rf"(?<![\w.]){re.escape(old)}(?!\w)")
-    columns = tuple(replace(c, name=new) if c.name == old else c for c in table.columns)
-    pk = table.primary_key
-    if pk is not None:
-        pk = replace(pk, columns=ren(pk.columns))
-    fks = tuple(
-        replace(
-            fk,
-            columns=ren(fk.columns),
-            ref_columns=ren(fk.ref_columns) if fk.ref_table == table.name else fk.ref_columns,
-        )
-        for fk in table.foreign_keys
-    )
-    uniques = tuple(replace(u, columns=ren(u.columns)) for u in table.unique_constraints)
-    checks = tuple(replace(c, sqltext=pattern.sub(new, c.sqltext)) for c in table.check_constraints)
-    indexes = tuple(
-        replace(
-            i,
-            elements=tuple(
-                pattern.sub(new, e) if is_expr else (new if e == old else e)
-                for e, is_expr in zip(i.elements, i.expressions)
-            ),
-        )
-        for i in table.indexes
-    )
-    return replace(
-        table,
-        columns=columns,
-        primary_key=pk,
-        foreign_keys=fks,
-        unique_constraints=uniques,
-        check_constraints=checks,
-        indexes=indexes,
-    )
+    def create_table(self, table: TableState, *, operation: str = "") -> None:
+        if table.name in self.tables:
+            raise _invalid(operation, f"table {table.name} already exists")
+        self.tables[table.name] = table
 
-
-# -- from SQLAlchemy objects to state -------------------------------------------------------------
-
-
-def column_state(column: sa.Column[Any], *, autoincrement: bool | None = None) -> ColumnState:
-    """The state of one column; ``autoincrement`` is the effective value when known."""
-    from sqlalchemy.schema import Computed
-    from sqlalchemy.schema import Identity
-
-    rendered_type = serializer.render_type(column.type)
-    imports = set(rendered_type.imports)
-    server_default = None
-    default_code = None
-    computed = identity = None
-    computed_code = identity_code = None
-    sd = column.server_default
-    if isinstance(sd, Computed):
-        computed = sd
-        computed_code = _render_computed(sd)
-    elif isinstance(sd, Identity):
-        identity = sd
-        identity_code = _render_identity(sd)
-    elif sd is not None and hasattr(sd, "arg"):
-        server_default = sd.arg
-        rendered_default = serializer.render_server_default(sd.arg)
-        default_code = rendered_default.text
-        imports |= rendered_default.imports
-    if autoincrement is None:
-        autoincrement = column.autoincrement is True
-    if computed_code or identity_code:
-        imports.add(serializer.SA_IMPORT)
-    return ColumnState(
-        name=column.name,
-        type_code=rendered_type.text,
-        nullable=bool(column.nullable),
-        default_code=default_code,
-        comment=column.comment,
-        autoincrement=autoincrement,
-        computed_code=computed_code,
-        identity_code=identity_code,
-        type=column.type,
-        server_default=server_default,
-        computed=computed,
-        identity=identity,
-        imports=frozenset(imports),
-    )
-
-
-def _render_computed(computed: Any) -> str:
-    kwargs, _ = serializer.kwargs_code([("persisted", computed.persisted)])
-    sqltext = str(computed.sqltext.compile(compile_kwargs={"literal_binds": True}))
-    return serializer.Call(
-        "sa.Computed", (serializer.Atom(serializer.string_literal(sqltext)),), kwargs
-    ).flat()
-
-
-_IDENTITY_ARGS = (
-    "always",
-    "on_null",
-    "start",
-    "increment",
-    "minvalue",
-    "maxvalue",
-    "nominvalue",
-    "nomaxvalue",
-    "cycle",
-    "cache",
-    "order",
-)
-
-
-def _render_identity(identity: Any) -> str:
-    pairs = []
-    for name in _IDENTITY_ARGS:
-        value = getattr(identity, name, None)
-        if name == "always" and value is False:
-            continue
-        pairs.append((name, value))
-    kwargs, _ = serializer.kwargs_code(pairs)
-    return serializer.Call("sa.Identity", (), kwargs).flat()
-
-
-def _options(obj: Any) -> tuple[tuple[tuple[str, str], ...], dict[str, Any]]:
-    raw = {k: v for k, v in obj.dialect_kwargs.items() if v is not None}
-    codes = tuple(sorted((k, serializer.render_value(v).text) for k, v in raw.items()))
-    return codes, raw
-
-
-def _index_state(index: sa.Index) -> IndexState:
-    from sqlalchemy import Column
-
-    elements: list[str] = []
-    expressions: list[bool] = []
-    for expr in index.expressions:
-        if isinstance(expr, str):
-            elements.append(expr)
-            expressions.append(False)
-        elif isinstance(expr, Column):
-            elements.append(expr.name)
-            expressions.append(False)
-        else:
-            elements.append(str(expr.compile(compile_kwargs={"literal_binds": True})))
-            expressions.append(True)
-    codes, raw = _options(index)
-    return IndexState(
-        name=_name(index.name),
-        elements=tuple(elements),
-        expressions=tuple(expressions),
-        unique=bool(index.unique),
-        option_codes=codes,
-        options=raw,
-    )
-
-
-def _name(name: Any) -> str | None:
-    from sqlalchemy.sql.base import _NoneName
-
-    if name is None or isinstance(name, _NoneName):
-        return None
-    return str(name)
-
-
-def _fk_target(fkc: Any) -> tuple[str, tuple[str, ...]]:
-    """The referred table and columns, by their database names when they can be resolved."""
-    from sqlalchemy import exc
-
-    try:
-        columns = [e.column for e in fkc.elements]
-        return columns[0].table.name, tuple(c.name for c in columns)
-    except (exc.SQLAlchemyError, AttributeError):
-        targets = [e.target_fullname for e in fkc.elements]
-        table = targets[0].rsplit(".", 1)[0].split(".")[-1]
-        return table, tuple(t.rsplit(".", 1)[1] for t in targets)
-
-
-def table_state(table: sa.Table, app: str) -> TableState:
-    """Read a SQLAlchemy Table (from the models or from a CreateModel) into state."""
-    from sqlalchemy import CheckConstraint
-    from sqlalchemy import UniqueConstraint
-
-    auto_col = table.autoincrement_column
-    columns = tuple(column_state(c, autoincrement=c is auto_col) for c in table.columns)
-    pk_cols = tuple(c.name for c in table.primary_key.columns)
-    if pk_cols:
-        # A primary key column is NOT NULL in every database, whatever the model says.
-        columns = tuple(replace(c, nullable=False) if c.name in pk_cols else c for c in columns)
-    primary_key = PrimaryKeyState(_name(table.primary_key.name), pk_cols) if pk_cols else None
-    fks = []
-    for fkc in table.foreign_key_constraints:
-        ref_table, ref_columns = _fk_target(fkc)
-        local = tuple(c.name for c in fkc.columns) if len(fkc.columns) else tuple(fkc.column_keys)
-        fks.append(
-            ForeignKeyState(
-                name=_name(fkc.name),
-                columns=local,
-                ref_table=ref_table,
-                ref_columns=ref_columns,
-                ondelete=fkc.ondelete,
-                onupdate=fkc.onupdate,
-                deferrable=fkc.deferrable,
-                initially=fkc.initially,
-                match=fkc.match,
+    def remove_table(self, name: str, *, operation: str = "") -> None:
+        """Drop a table, refusing while another table's foreign key points at it."""
+        self.table(name, operation=operation)
+        for other, fk in self.referencing(name):
+            raise _invalid(
+                operation,
+                f"table {other.name} still has foreign key {fk.name or fk.columns} "
+                "pointing at it; remove that constraint first",
             )
-        )
-    uniques = []
-    checks = []
-    for constraint in table.constraints:
-        if isinstance(constraint, UniqueConstraint):
-            uniques.append(
-                UniqueState(
-                    name=_name(constraint.name),
-                    columns=tuple(c.name for c in constraint.columns),
-                    deferrable=constraint.deferrable,
-                    initially=constraint.initially,
+        del self.tables[name]
+
+    def alter_table_comment(self, name: str, comment: str | None, *, operation: str = "") -> None:
+        self.tables[name] = replace(self.table(name, operation=operation), comment=comment)
+
+    def rename_table(self, old: str, new: str, *, operation: str = "") -> None:
+        """Rename a table; every foreign key that points at it (its own too) follows."""
+        table = self.table(old, operation=operation)
+        if new in self.tables:
+            raise _invalid(operation, f"table {new} already exists")
+        del self.tables[old]
+        self.tables[new] = replace(table, name=new).with_references_renamed(old, new)
+        for name, other in self.tables.items():
+            self.tables[name] = other.with_references_renamed(old, new)
+
+    # -- columns
+
+    def add_column(
+        self,
+        table: str,
+        column: ColumnState,
+        *,
+        constraints: Iterable[ConstraintState] = (),
+        indexes: Iterable[IndexState] = (),
+        operation: str = "",
+    ) -> None:
+        """Add a column with the keys and indexes declared on it (``unique=True``, a ForeignKey)."""
+        current = self.table(table, operation=operation)
+        if current.get_column(column.name) is not None:
+            raise _invalid(operation, f"column {table}.{column.name} already exists")
+        current = current.with_column(column)
+        for constraint in constraints:
+            current = current.with_constraint(constraint)
+        for index in indexes:
+            current = current.with_index(index)
+        self.tables[table] = current
+
+    def alter_column(self, table: str, column: ColumnState, *, operation: str = "") -> None:
+        """Replace a column's definition; a primary key column stays NOT NULL and autoincrement."""
+        old = self.column(table, column.name, operation=operation)
+        current = self.tables[table]
+        if current.primary_key and column.name in current.primary_key.columns:
+            column = replace(
+                column, nullable=False, autoincrement=column.autoincrement or old.autoincrement
+            )
+        self.tables[table] = current.replace_column(old.name, column)
+
+    def remove_column(self, table: str, name: str, *, operation: str = "") -> None:
+        """Drop a column and whatever key or index covers it.
+
+        Refused while another table's foreign key points at the column: dropping
+        that key is a decision the migration must make, not one to take silently.
+        """
+        self.column(table, name, operation=operation)
+        for other, fk in self.referencing(table):
+            if name in fk.ref_columns:
+                raise _invalid(
+                    operation,
+                    f"foreign key {fk.name} on {other.name} points at this column; "
+                    "remove that constraint first",
                 )
+        self.tables[table] = self.tables[table].with_column_dropped(name)
+
+    def rename_column(self, table: str, old: str, new: str, *, operation: str = "") -> None:
+        """Rename a column; its keys and indexes, and other tables' keys that name it, follow."""
+        self.column(table, old, operation=operation)
+        current = self.tables[table]
+        if current.get_column(new) is not None:
+            raise _invalid(operation, f"column {table}.{new} already exists")
+        self.tables[table] = current.with_column_renamed(old, new)
+        for other, _fk in self.referencing(table):
+            self.tables[other.name] = self.tables[other.name].with_referred_column_renamed(
+                table, old, new
             )
-        elif isinstance(constraint, CheckConstraint):
-            if getattr(constraint, "_type_bound", False):
-                continue  # created by an Enum/Boolean type along with its column
-            sqltext = str(constraint.sqltext.compile(compile_kwargs={"literal_binds": True}))
-            checks.append(CheckState(name=_name(constraint.name), sqltext=sqltext))
-    codes, raw = _options(table)
-    return TableState(
-        name=table.name,
-        app=app,
-        columns=columns,
-        primary_key=primary_key,
-        foreign_keys=_sorted(fks),
-        unique_constraints=_sorted(uniques),
-        check_constraints=_sorted(checks),
-        indexes=_sorted(_index_state(i) for i in table.indexes),
-        comment=table.comment,
-        option_codes=codes,
-        options=raw,
-    )
 
+    # -- indexes
 
-def default_name(constraint: ConstraintState | IndexState, table: str) -> str:
-    """The name migrate-core gives an unnamed constraint or index (see assign_default_names)."""
-    if isinstance(constraint, PrimaryKeyState):
-        return f"pk_{table}"
-    if isinstance(constraint, UniqueState):
-        return f"uq_{table}_{'_'.join(constraint.columns)}"
-    if isinstance(constraint, ForeignKeyState):
-        return f"fk_{table}_{'_'.join(constraint.columns)}_{constraint.ref_table}"
-    if isinstance(constraint, CheckState):
-        return f"ck_{table}_{hashlib.sha1(constraint.sqltext.encode()).hexdigest()[:8]}"
-    cols = [e if not x else "expr" for e, x in zip(constraint.elements, constraint.expressions)]
-    return f"ix_{table}_{'_'.join(cols)}"
+    def add_index(self, table: str, index: IndexState, *, operation: str = "") -> None:
+        current = self.table(table, operation=operation)
+        if current.get_index(index.name or "") is not None:
+            raise _invalid(operation, f"index {index.name} already exists")
+        _check_columns(current, index.columns, operation)
+        self.tables[table] = current.with_index(index)
 
+    def remove_index(self, table: str, name: str, *, operation: str = "") -> None:
+        self.index(table, name, operation=operation)
+        self.tables[table] = self.tables[table].without_index(name)
 
-def with_default_names(table: TableState) -> TableState:
-    """``table`` with every unnamed constraint and index named.
-
-    A hand-written migration may leave names out; a later migration must be able
-    to drop what it created, and SQLite and the state need a name to find it. The
-    names are those the models would get, so nothing differs afterwards.
-    """
-
-    def named(items: tuple[Any, ...]) -> tuple[Any, ...]:
-        return _sorted(
-            replace(i, name=default_name(i, table.name)) if i.name is None else i for i in items
+    def rename_index(self, table: str, old: str, new: str, *, operation: str = "") -> None:
+        index = self.index(table, old, operation=operation)
+        self.tables[table] = (
+            self.tables[table].without_index(old).with_index(replace(index, name=new))
         )
 
-    pk = table.primary_key
-    if pk is not None and pk.name is None:
-        pk = replace(pk, name=default_name(pk, table.name))
-    others: list[Any] = [
-        *table.foreign_keys,
-        *table.unique_constraints,
-        *table.check_constraints,
-        *table.indexes,
-    ]
-    if pk is table.primary_key and all(c.name is not None for c in others):
-        return table
-    return replace(
-        table,
-        primary_key=pk,
-        foreign_keys=named(table.foreign_keys),
-        unique_constraints=named(table.unique_constraints),
-        check_constraints=named(table.check_constraints),
-        indexes=named(table.indexes),
-    )
+    # -- constraints
 
+    def add_constraint(
+        self, table: str, constraint: ConstraintState, *, operation: str = ""
+    ) -> None:
+        """Add a key or check; refused on a second primary key, a taken name or a missing column."""
+        current = self.table(table, operation=operation)
+        if isinstance(constraint, PrimaryKeyState) and current.primary_key is not None:
+            raise _invalid(operation, f"table {table} already has a primary key")
+        if constraint.name is not None and current.get_constraint(constraint.name) is not None:
+            raise _invalid(operation, f"constraint {constraint.name} already exists")
+        if not isinstance(constraint, CheckState):
+            _check_columns(current, constraint.columns, operation)
+        if isinstance(constraint, ForeignKeyState) and constraint.ref_table not in self.tables:
+            raise _invalid(operation, f"table {constraint.ref_table} does not exist")
+        self.tables[table] = current.with_constraint(constraint)
 
-def from_metadata(
-    metadata: sa.MetaData, app: str, tables: Iterable[str] | None = None
-) -> dict[str, TableState]:
-    """The state the models of one app declare. ``tables`` limits which ones belong to it."""
-    wanted = set(tables) if tables is not None else None
-    out = {}
-    for table in sorted(metadata.tables.values(), key=lambda t: t.name):
-        if wanted is not None and table.name not in wanted:
-            continue
-        out[table.name] = table_state(table, app)
-    return out
+    def remove_constraint(self, table: str, name: str, *, operation: str = "") -> None:
+        self.constraint(table, name, operation=operation)
+        self.tables[table] = self.tables[table].without_constraint(name)
 
-
-# -- default naming --------------------------------------------------------------------------
-
-
-def assign_default_names(metadata: sa.MetaData) -> None:
-    """Give every unnamed constraint and index of the models a stable name.
-
-    The models' own naming convention has already named what it covers; this
-    fills in the rest with ``pk_<table>``, ``uq_<table>_<columns>``,
-    ``fk_<table>_<columns>_<referred>``, ``ck_<table>_<hash>`` and
-    ``ix_<table>_<columns>``. Names are ``conv`` objects, so both our DDL and
-    ``metadata.create_all`` shorten long names the same way for each dialect.
-    """
-    import sqlalchemy as sa
-    from sqlalchemy.sql.naming import conv
-
-    for table in metadata.tables.values():
-        items: list[Any] = [*table.constraints, *table.indexes]
-        for constraint in items:
-            if _name(constraint.name) is not None:
-                continue
-            if isinstance(constraint, sa.PrimaryKeyConstraint) and not constraint.columns:
-                continue
-            if getattr(constraint, "_type_bound", False):
-                continue  # an Enum's or Boolean's own CHECK, made with its column
-            described = (
-                index_state(constraint)
-                if isinstance(constraint, sa.Index)
-                else constraint_state(constraint)
-            )
-            constraint.name = conv(default_name(described, table.name))
-
-
-# -- from state to SQLAlchemy objects (for DDL) -------------------------------------------------
-
-
-def _conv(name: str | None) -> Any:
-    """Names go to SQLAlchemy as ``conv`` so an over-long one is shortened like create_all does."""
-    if name is None:
-        return None
-    from sqlalchemy.sql.naming import conv
-
-    return conv(name)
-
-
-def to_column(column: ColumnState, *, primary_key: bool = False) -> sa.Column[Any]:
-    import sqlalchemy as sa
-    from sqlalchemy.sql.base import SchemaEventTarget
-
-    type_ = column.type
-    if isinstance(type_, SchemaEventTarget):
-        type_ = type_.copy()  # type: ignore[attr-defined]
-    args: list[Any] = []
-    if column.computed is not None:
-        args.append(column.computed._copy())
-    if column.identity is not None:
-        args.append(column.identity._copy())
-    kwargs: dict[str, Any] = {}
-    if column.server_default is not None:
-        kwargs["server_default"] = column.server_default
-    return sa.Column(
-        column.name,
-        type_,
-        *args,
-        nullable=column.nullable,
-        comment=column.comment,
-        autoincrement=column.autoincrement if primary_key else False,
-        primary_key=primary_key,
-        **kwargs,
-    )
-
-
-def to_constraint(constraint: ConstraintState) -> Any:
-    import sqlalchemy as sa
-
-    if isinstance(constraint, PrimaryKeyState):
-        return sa.PrimaryKeyConstraint(*constraint.columns, name=_conv(constraint.name))
-    if isinstance(constraint, ForeignKeyState):
-        return sa.ForeignKeyConstraint(
-            list(constraint.columns),
-            [f"{constraint.ref_table}.{c}" for c in constraint.ref_columns],
-            name=_conv(constraint.name),
-            ondelete=constraint.ondelete,
-            onupdate=constraint.onupdate,
-            deferrable=constraint.deferrable,
-            initially=constraint.initially,
-            match=constraint.match,
+    def rename_constraint(self, table: str, old: str, new: str, *, operation: str = "") -> None:
+        constraint = self.constraint(table, old, operation=operation)
+        self.tables[table] = (
+            self.tables[table]
+            .without_constraint(old)
+            .with_constraint(replace(constraint, name=new))
         )
-    if isinstance(constraint, UniqueState):
-        return sa.UniqueConstraint(
-            *constraint.columns,
-            name=_conv(constraint.name),
-            deferrable=constraint.deferrable,
-            initially=constraint.initially,
-        )
-    return sa.CheckConstraint(sa.text(constraint.sqltext), name=_conv(constraint.name))
 
 
-def to_index(index: IndexState, table: sa.Table | None = None) -> sa.Index:
-    import sqlalchemy as sa
-
-    exprs: list[Any] = []
-    for element, is_expr in zip(index.elements, index.expressions):
-        if is_expr:
-            exprs.append(sa.text(element))
-        elif table is not None:
-            exprs.append(table.c[element])
-        else:
-            exprs.append(element)
-    idx = sa.Index(_conv(index.name), *exprs, unique=index.unique, **index.options)
-    if table is not None:
-        idx._set_parent(table)
-    return idx
-
-
-def to_table(
-    table: TableState,
-    metadata: sa.MetaData,
-    *,
-    with_foreign_keys: bool = True,
-    with_indexes: bool = True,
-    stub_references: ProjectState | None = None,
-) -> sa.Table:
-    """A SQLAlchemy Table for ``table``, for DDL.
-
-    ``stub_references`` adds minimal stand-ins for the tables the foreign keys
-    point at, so that SQLAlchemy can render REFERENCES without resolving them
-    against a database.
-    """
-    import sqlalchemy as sa
-
-    pk_columns = set(table.primary_key.columns) if table.primary_key else set()
-    items: list[Any] = [to_column(c, primary_key=c.name in pk_columns) for c in table.columns]
-    if table.primary_key is not None:
-        items.append(to_constraint(table.primary_key))
-    if with_foreign_keys:
-        items.extend(to_constraint(fk) for fk in table.foreign_keys)
-    items.extend(to_constraint(c) for c in table.unique_constraints)
-    items.extend(to_constraint(c) for c in table.check_constraints)
-    sa_table = sa.Table(table.name, metadata, *items, comment=table.comment, **table.options)
-    if with_indexes:
-        for index in table.indexes:
-            to_index(index, sa_table)
-    if with_foreign_keys and stub_references is not None:
-        for fk in table.foreign_keys:
-            ensure_stub(metadata, stub_references, fk.ref_table, fk.ref_columns)
-    return sa_table
-
-
-def ensure_stub(
-    metadata: sa.MetaData, state: ProjectState | None, name: str, columns: Iterable[str]
-) -> None:
-    """A table with just the referenced columns, so REFERENCES can be rendered."""
-    import sqlalchemy as sa
-
-    if name in metadata.tables:
-        stub = metadata.tables[name]
-        for col in columns:
-            if col not in stub.c:
-                stub.append_column(sa.Column(col, sa.Integer()))
-        return
-    known = state.get_table(name) if state is not None else None
-    cols = []
+def _check_columns(table: TableState, columns: Iterable[str], operation: str) -> None:
+    names = set(table.column_names)
     for col in columns:
-        column = known.get_column(col) if known is not None else None
-        cols.append(sa.Column(col, column.type if column is not None else sa.Integer()))
-    sa.Table(name, metadata, *cols)
-
-
-def type_sql(type_: Any, dialect: Any = None) -> str:
-    """How a type reads in DDL, for messages: ``VARCHAR(50)``."""
-    try:
-        return str(type_.compile(dialect=dialect))
-    except Exception:
-        return repr(type_)
-
-
-def constraint_state(constraint: Any) -> ConstraintState:
-    """State of a constraint written in a migration file, attached to no table yet."""
-    import sqlalchemy as sa
-
-    def column_names(c: Any) -> tuple[str, ...]:
-        if len(c.columns):
-            return tuple(col.name for col in c.columns)
-        # Not attached to a table: SQLAlchemy keeps the names it was given here.
-        return tuple(x if isinstance(x, str) else x.name for x in c._pending_colargs)
-
-    name = _name(constraint.name)
-    if isinstance(constraint, sa.PrimaryKeyConstraint):
-        return PrimaryKeyState(name, column_names(constraint))
-    if isinstance(constraint, sa.UniqueConstraint):
-        return UniqueState(
-            name, column_names(constraint), constraint.deferrable, constraint.initially
-        )
-    if isinstance(constraint, sa.CheckConstraint):
-        return CheckState(
-            name, str(constraint.sqltext.compile(compile_kwargs={"literal_binds": True}))
-        )
-    if isinstance(constraint, sa.ForeignKeyConstraint):
-        ref_table, ref_columns = _fk_target(constraint)
-        return ForeignKeyState(
-            name=name,
-            columns=tuple(constraint.column_keys),
-            ref_table=ref_table,
-            ref_columns=ref_columns,
-            ondelete=constraint.ondelete,
-            onupdate=constraint.onupdate,
-            deferrable=constraint.deferrable,
-            initially=constraint.initially,
-            match=constraint.match,
-        )
-    raise TypeError(
-        f"{constraint!r} is not a constraint migrate-core knows (primary key, unique, check, foreign key)"
-    )
-
-
-def index_state(index: Any) -> IndexState:
-    """State of an index written in a migration file."""
-    return _index_state(index)
-
-
-def column_with_extras(table_name: str, column: sa.Column[Any]) -> tuple[ColumnState, TableState]:
-    """A column as written in AddField/AlterField, with what it implies at table level.
-
-    ``unique=True``, ``index=True`` and ``sa.ForeignKey(...)`` on a column become
-    constraints and indexes when the column joins a table; a throwaway table shows which.
-    """
-    import sqlalchemy as sa
-
-    holder = sa.Table(table_name, sa.MetaData(), column)
-    table = with_default_names(table_state(holder, ""))
-    col = table.columns[0]
-    if column.autoincrement is True and not col.autoincrement:
-        col = replace(col, autoincrement=True)
-    return col, table
+        if col not in names:
+            raise _invalid(operation, f"table {table.name} has no column {col}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -11,6 +10,7 @@ from migrate_core.migrations.operations import render as rd
 from migrate_core.migrations.operations.base import Operation
 from migrate_core.migrations.operations.base import check_name
 from migrate_core.schema import codegen as sz
+from migrate_core.schema import sqla
 from migrate_core.schema import state as st
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ class AddField(Operation):
             self.extras: st.TableState | None = None
             self.foreign_keys: tuple[st.ForeignKeyState, ...] = ()
         else:
-            self.column, self.extras = st.column_with_extras(table, column)
+            self.column, self.extras = sqla.column_with_extras(table, column)
             self.foreign_keys = self.extras.foreign_keys
         self.fill_value = _check_fill(fill_value, f"AddField({table!r}, {self.column.name!r})")
 
@@ -62,20 +62,14 @@ class AddField(Operation):
         return op
 
     def state_forwards(self, app: str, state: ProjectState) -> None:
-        table = state.table(self.table_name, operation=self.describe())
-        if table.get_column(self.column.name) is not None:
-            raise InvalidStateError(
-                f"{self.describe()}: column {self.table_name}.{self.column.name} already exists"
-            )
-        table = table.with_column(self.column)
-        for fk in self.foreign_keys:
-            table = table.with_constraint(fk)
-        if self.extras is not None:
-            for unique in self.extras.unique_constraints:
-                table = table.with_constraint(unique)
-            for index in self.extras.indexes:
-                table = table.with_index(index)
-        state.replace_table(table)
+        extras = self.extras
+        state.add_column(
+            self.table_name,
+            self.column,
+            constraints=(*self.foreign_keys, *(extras.unique_constraints if extras else ())),
+            indexes=extras.indexes if extras else (),
+            operation=self.describe(),
+        )
 
     def database_forwards(
         self, app: str, editor: SchemaEditor, from_state: ProjectState, to_state: ProjectState
@@ -137,24 +131,10 @@ class RemoveField(Operation):
         self.name = check_name(name, "RemoveField name")
 
     def _column(self, state: ProjectState) -> st.ColumnState:
-        table = state.table(self.table_name, operation=self.describe())
-        column = table.get_column(self.name)
-        if column is None:
-            raise InvalidStateError(
-                f"{self.describe()}: table {self.table_name} has no column {self.name}"
-            )
-        return column
+        return state.column(self.table_name, self.name, operation=self.describe())
 
     def state_forwards(self, app: str, state: ProjectState) -> None:
-        self._column(state)
-        table = state.table(self.table_name)
-        for other, fk in state.referencing(self.table_name):
-            if self.name in fk.ref_columns:
-                raise InvalidStateError(
-                    f"{self.describe()}: foreign key {fk.name} on {other.name} points at this column; "
-                    "remove that constraint first"
-                )
-        state.replace_table(st.drop_column_from(table, self.name))
+        state.remove_column(self.table_name, self.name, operation=self.describe())
 
     def database_forwards(
         self, app: str, editor: SchemaEditor, from_state: ProjectState, to_state: ProjectState
@@ -217,7 +197,7 @@ class AlterField(Operation):
         if isinstance(column, st.ColumnState):
             self.column = column
         else:
-            self.column, extras = st.column_with_extras(table, column)
+            self.column, extras = sqla.column_with_extras(table, column)
             if extras.foreign_keys or extras.unique_constraints or extras.indexes:
                 raise TypeError(
                     f"AlterField({table!r}, {column.name!r}) changes the column itself; add foreign keys, "
@@ -226,23 +206,10 @@ class AlterField(Operation):
         self.fill_value = _check_fill(fill_value, f"AlterField({table!r}, {self.column.name!r})")
 
     def _old(self, state: ProjectState) -> st.ColumnState:
-        table = state.table(self.table_name, operation=self.describe())
-        column = table.get_column(self.column.name)
-        if column is None:
-            raise InvalidStateError(
-                f"{self.describe()}: table {self.table_name} has no column {self.column.name}"
-            )
-        return column
+        return state.column(self.table_name, self.column.name, operation=self.describe())
 
     def state_forwards(self, app: str, state: ProjectState) -> None:
-        old = self._old(state)
-        table = state.table(self.table_name)
-        new = self.column
-        if table.primary_key and new.name in table.primary_key.columns:
-            new = dataclasses.replace(
-                new, nullable=False, autoincrement=new.autoincrement or old.autoincrement
-            )
-        state.replace_table(table.replace_column(old.name, new))
+        state.alter_column(self.table_name, self.column, operation=self.describe())
 
     def database_forwards(
         self, app: str, editor: SchemaEditor, from_state: ProjectState, to_state: ProjectState
@@ -308,7 +275,7 @@ class AlterField(Operation):
 def describe_column_change(old: st.ColumnState, new: st.ColumnState) -> list[str]:
     changes = []
     if old.type_code != new.type_code:
-        changes.append(f"{st.type_sql(old.type)} -> {st.type_sql(new.type)}")
+        changes.append(f"{sqla.type_sql(old.type)} -> {sqla.type_sql(new.type)}")
     if old.nullable != new.nullable:
         changes.append("NULL -> NOT NULL" if not new.nullable else "NOT NULL -> NULL")
     if old.default_code != new.default_code:
@@ -328,7 +295,7 @@ def narrowing_change(old: st.ColumnState, new: st.ColumnState) -> str | None:
     if old.type_code == new.type_code:
         return None
     old_t, new_t = old.type, new.type
-    old_sql, new_sql = st.type_sql(old_t), st.type_sql(new_t)
+    old_sql, new_sql = sqla.type_sql(old_t), sqla.type_sql(new_t)
     if type(old_t) is type(new_t) or old_t._type_affinity is new_t._type_affinity:
         for attr in _SIZE_ATTRS:
             a, b = getattr(old_t, attr, None), getattr(new_t, attr, None)
@@ -355,30 +322,9 @@ class RenameField(Operation):
         self.new_name = check_name(new_name, "RenameField new_name")
 
     def state_forwards(self, app: str, state: ProjectState) -> None:
-        table = state.table(self.table_name, operation=self.describe())
-        column = table.get_column(self.old_name)
-        if column is None:
-            raise InvalidStateError(
-                f"{self.describe()}: table {self.table_name} has no column {self.old_name}"
-            )
-        if table.get_column(self.new_name) is not None:
-            raise InvalidStateError(
-                f"{self.describe()}: column {self.table_name}.{self.new_name} already exists"
-            )
-        state.replace_table(st.rename_column_in(table, self.old_name, self.new_name))
-        for other, _fk in state.referencing(self.table_name):
-            fks = tuple(
-                dataclasses.replace(
-                    fk,
-                    ref_columns=tuple(
-                        self.new_name if c == self.old_name else c for c in fk.ref_columns
-                    ),
-                )
-                if fk.ref_table == self.table_name
-                else fk
-                for fk in other.foreign_keys
-            )
-            state.replace_table(dataclasses.replace(other, foreign_keys=fks))
+        state.rename_column(
+            self.table_name, self.old_name, self.new_name, operation=self.describe()
+        )
 
     def database_forwards(
         self, app: str, editor: SchemaEditor, from_state: ProjectState, to_state: ProjectState

@@ -3,31 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
 
-from migrate_core.errors import InvalidStateError
 from migrate_core.migrations.operations import render as rd
 from migrate_core.migrations.operations.base import Operation
 from migrate_core.migrations.operations.base import check_name
+from migrate_core.schema import naming
+from migrate_core.schema import sqla
 from migrate_core.schema import state as st
 
 if TYPE_CHECKING:
     from migrate_core.db.schema_editor import SchemaEditor
     from migrate_core.schema.codegen import Rendered
     from migrate_core.schema.state import ProjectState
-
-
-def _rename_refs(table: st.TableState, old: str, new: str) -> st.TableState:
-    fks = tuple(
-        dataclasses.replace(fk, ref_table=new) if fk.ref_table == old else fk
-        for fk in table.foreign_keys
-    )
-    if fks == table.foreign_keys:
-        return table
-    return dataclasses.replace(table, foreign_keys=fks)
 
 
 class CreateModel(Operation):
@@ -56,7 +46,7 @@ class CreateModel(Operation):
             comment=comment,
             **(options or {}),
         )
-        self.table = st.with_default_names(st.table_state(table, ""))
+        self.table = naming.with_default_names(sqla.table_state(table, ""))
 
     @classmethod
     def from_state(cls, table: st.TableState) -> CreateModel:
@@ -66,9 +56,7 @@ class CreateModel(Operation):
         return op
 
     def state_forwards(self, app: str, state: ProjectState) -> None:
-        if self.name in state.tables:
-            raise InvalidStateError(f"{self.describe()}: table {self.name} already exists")
-        state.add_table(dataclasses.replace(self.table, app=app))
+        state.create_table(dataclasses.replace(self.table, app=app), operation=self.describe())
 
     def database_forwards(
         self, app: str, editor: SchemaEditor, from_state: ProjectState, to_state: ProjectState
@@ -90,7 +78,7 @@ class CreateModel(Operation):
     def render(self) -> Rendered:
         table = self.table
         pk_cols = set(table.primary_key.columns) if table.primary_key else set()
-        inferred = _inferred_autoincrement(table)
+        inferred = sqla.inferred_autoincrement(table)
         columns = []
         for col in table.columns:
             auto = None
@@ -112,22 +100,6 @@ class CreateModel(Operation):
         return {self.name}
 
 
-def _inferred_autoincrement(table: st.TableState) -> str | None:
-    """Which column SQLAlchemy would pick as autoincrement if nothing were said."""
-    import sqlalchemy as sa
-
-    pk_cols = set(table.primary_key.columns) if table.primary_key else set()
-    cols = []
-    for col in table.columns:
-        c = st.to_column(col, primary_key=col.name in pk_cols)
-        c.autoincrement = "auto"
-        cols.append(c)
-    fks = [st.to_constraint(fk) for fk in table.foreign_keys]
-    probe = sa.Table(table.name, sa.MetaData(), *cols, *fks)
-    auto = probe.autoincrement_column
-    return auto.name if auto is not None else None
-
-
 class DeleteModel(Operation):
     """Drop a table. Its full definition comes back from the state on rollback."""
 
@@ -137,13 +109,7 @@ class DeleteModel(Operation):
         self.name = check_name(name, "DeleteModel name")
 
     def state_forwards(self, app: str, state: ProjectState) -> None:
-        state.table(self.name, operation=self.describe())
-        for other, fk in state.referencing(self.name):
-            raise InvalidStateError(
-                f"{self.describe()}: table {other.name} still has foreign key {fk.name or fk.columns} "
-                f"pointing at it; remove that constraint first"
-            )
-        state.remove_table(self.name)
+        state.remove_table(self.name, operation=self.describe())
 
     def database_forwards(
         self, app: str, editor: SchemaEditor, from_state: ProjectState, to_state: ProjectState
@@ -180,16 +146,7 @@ class RenameModel(Operation):
         self.new_name = check_name(new_name, "RenameModel new_name")
 
     def state_forwards(self, app: str, state: ProjectState) -> None:
-        table = state.table(self.old_name, operation=self.describe())
-        if self.new_name in state.tables:
-            raise InvalidStateError(f"{self.describe()}: table {self.new_name} already exists")
-        state.remove_table(self.old_name)
-        renamed = _rename_refs(
-            dataclasses.replace(table, name=self.new_name), self.old_name, self.new_name
-        )
-        state.add_table(renamed)
-        for other, _fk in state.referencing(self.new_name) + state.referencing(self.old_name):
-            state.replace_table(_rename_refs(other, self.old_name, self.new_name))
+        state.rename_table(self.old_name, self.new_name, operation=self.describe())
 
     def database_forwards(
         self, app: str, editor: SchemaEditor, from_state: ProjectState, to_state: ProjectState
@@ -221,8 +178,7 @@ class AlterModelComment(Operation):
         self.comment = comment
 
     def state_forwards(self, app: str, state: ProjectState) -> None:
-        table = state.table(self.name, operation=self.describe())
-        state.replace_table(dataclasses.replace(table, comment=self.comment))
+        state.alter_table_comment(self.name, self.comment, operation=self.describe())
 
     def database_forwards(
         self, app: str, editor: SchemaEditor, from_state: ProjectState, to_state: ProjectState
@@ -256,16 +212,14 @@ class AddIndex(Operation):
 
     def __init__(self, table: str, index: Any) -> None:
         self.table_name = check_name(table, "AddIndex table")
-        self.index = index if isinstance(index, st.IndexState) else st.index_state(index)
+        self.index = index if isinstance(index, st.IndexState) else sqla.index_state(index)
         if self.index.name is None:
-            self.index = dataclasses.replace(self.index, name=st.default_name(self.index, table))
+            self.index = dataclasses.replace(
+                self.index, name=naming.default_name(self.index, table)
+            )
 
     def state_forwards(self, app: str, state: ProjectState) -> None:
-        table = state.table(self.table_name, operation=self.describe())
-        if table.get_index(self.index.name or "") is not None:
-            raise InvalidStateError(f"{self.describe()}: index {self.index.name} already exists")
-        _check_columns(table, self.index.columns, self.describe())
-        state.replace_table(table.with_index(self.index))
+        state.add_index(self.table_name, self.index, operation=self.describe())
 
     def database_forwards(
         self, app: str, editor: SchemaEditor, from_state: ProjectState, to_state: ProjectState
@@ -305,17 +259,10 @@ class RemoveIndex(Operation):
         self.name = check_name(name, "RemoveIndex name")
 
     def _index(self, state: ProjectState) -> st.IndexState:
-        table = state.table(self.table_name, operation=self.describe())
-        index = table.get_index(self.name)
-        if index is None:
-            raise InvalidStateError(
-                f"{self.describe()}: there is no index {self.name} on {self.table_name}"
-            )
-        return index
+        return state.index(self.table_name, self.name, operation=self.describe())
 
     def state_forwards(self, app: str, state: ProjectState) -> None:
-        self._index(state)
-        state.replace_table(state.table(self.table_name).without_index(self.name))
+        state.remove_index(self.table_name, self.name, operation=self.describe())
 
     def database_forwards(
         self, app: str, editor: SchemaEditor, from_state: ProjectState, to_state: ProjectState
@@ -353,29 +300,19 @@ class RenameIndex(Operation):
         self.new_name = check_name(new_name, "RenameIndex new_name")
 
     def state_forwards(self, app: str, state: ProjectState) -> None:
-        table = state.table(self.table_name, operation=self.describe())
-        index = table.get_index(self.old_name)
-        if index is None:
-            raise InvalidStateError(
-                f"{self.describe()}: there is no index {self.old_name} on {self.table_name}"
-            )
-        state.replace_table(
-            table.without_index(self.old_name).with_index(
-                dataclasses.replace(index, name=self.new_name)
-            )
-        )
+        state.rename_index(self.table_name, self.old_name, self.new_name, operation=self.describe())
 
     def database_forwards(
         self, app: str, editor: SchemaEditor, from_state: ProjectState, to_state: ProjectState
     ) -> None:
         table = from_state.table(self.table_name)
-        editor.rename_index(table, table.get_index(self.old_name), self.new_name)  # type: ignore[arg-type]
+        editor.rename_index(table, from_state.index(self.table_name, self.old_name), self.new_name)
 
     def database_backwards(
         self, app: str, editor: SchemaEditor, from_state: ProjectState, to_state: ProjectState
     ) -> None:
         table = from_state.table(self.table_name)
-        editor.rename_index(table, table.get_index(self.new_name), self.old_name)  # type: ignore[arg-type]
+        editor.rename_index(table, from_state.index(self.table_name, self.new_name), self.old_name)
 
     def describe(self) -> str:
         return f"Rename index {self.old_name} on {self.table_name} to {self.new_name}"
@@ -400,13 +337,6 @@ class RenameIndex(Operation):
 # -- constraints -----------------------------------------------------------------------------------
 
 
-def _check_columns(table: st.TableState, columns: Iterable[str], what: str) -> None:
-    names = set(table.column_names)
-    for col in columns:
-        if col not in names:
-            raise InvalidStateError(f"{what}: table {table.name} has no column {col}")
-
-
 def _constraint_label(c: st.ConstraintState) -> str:
     if isinstance(c, st.PrimaryKeyState):
         return f"primary key {c.name or ''}({', '.join(c.columns)})".replace(" (", "(")
@@ -415,13 +345,6 @@ def _constraint_label(c: st.ConstraintState) -> str:
     if isinstance(c, st.CheckState):
         return f"check constraint {c.name} ({c.sqltext})"
     return f"foreign key {c.name} ({', '.join(c.columns)}) -> {c.ref_table}({', '.join(c.ref_columns)})"
-
-
-def _existing(table: st.TableState, name: str) -> st.ConstraintState:
-    constraint = table.get_constraint(name)
-    if constraint is None:
-        raise InvalidStateError(f"there is no constraint {name} on {table.name}")
-    return constraint
 
 
 class AddConstraint(Operation):
@@ -434,26 +357,14 @@ class AddConstraint(Operation):
         ):
             self.constraint: st.ConstraintState = constraint
         else:
-            self.constraint = st.constraint_state(constraint)
+            self.constraint = sqla.constraint_state(constraint)
         if self.constraint.name is None:
             self.constraint = dataclasses.replace(
-                self.constraint, name=st.default_name(self.constraint, table)
+                self.constraint, name=naming.default_name(self.constraint, table)
             )
 
     def state_forwards(self, app: str, state: ProjectState) -> None:
-        table = state.table(self.table_name, operation=self.describe())
-        c = self.constraint
-        if isinstance(c, st.PrimaryKeyState) and table.primary_key is not None:
-            raise InvalidStateError(
-                f"{self.describe()}: table {self.table_name} already has a primary key"
-            )
-        if c.name is not None and table.get_constraint(c.name) is not None:
-            raise InvalidStateError(f"{self.describe()}: constraint {c.name} already exists")
-        if not isinstance(c, st.CheckState):
-            _check_columns(table, c.columns, self.describe())
-        if isinstance(c, st.ForeignKeyState) and c.ref_table not in state.tables:
-            raise InvalidStateError(f"{self.describe()}: table {c.ref_table} does not exist")
-        state.replace_table(table.with_constraint(c))
+        state.add_constraint(self.table_name, self.constraint, operation=self.describe())
 
     def database_forwards(
         self, app: str, editor: SchemaEditor, from_state: ProjectState, to_state: ProjectState
@@ -493,17 +404,10 @@ class RemoveConstraint(Operation):
         self.name = check_name(name, "RemoveConstraint name")
 
     def _constraint(self, state: ProjectState) -> st.ConstraintState:
-        table = state.table(self.table_name, operation=self.describe())
-        c = table.get_constraint(self.name)
-        if c is None:
-            raise InvalidStateError(
-                f"{self.describe()}: there is no constraint {self.name} on {self.table_name}"
-            )
-        return c
+        return state.constraint(self.table_name, self.name, operation=self.describe())
 
     def state_forwards(self, app: str, state: ProjectState) -> None:
-        self._constraint(state)
-        state.replace_table(state.table(self.table_name).without_constraint(self.name))
+        state.remove_constraint(self.table_name, self.name, operation=self.describe())
 
     def database_forwards(
         self, app: str, editor: SchemaEditor, from_state: ProjectState, to_state: ProjectState
@@ -550,29 +454,23 @@ class RenameConstraint(Operation):
         self.new_name = check_name(new_name, "RenameConstraint new_name")
 
     def state_forwards(self, app: str, state: ProjectState) -> None:
-        table = state.table(self.table_name, operation=self.describe())
-        c = table.get_constraint(self.old_name)
-        if c is None:
-            raise InvalidStateError(
-                f"{self.describe()}: there is no constraint {self.old_name} on {self.table_name}"
-            )
-        state.replace_table(
-            table.without_constraint(self.old_name).with_constraint(
-                dataclasses.replace(c, name=self.new_name)
-            )
+        state.rename_constraint(
+            self.table_name, self.old_name, self.new_name, operation=self.describe()
         )
 
     def database_forwards(
         self, app: str, editor: SchemaEditor, from_state: ProjectState, to_state: ProjectState
     ) -> None:
         table = from_state.table(self.table_name)
-        editor.rename_constraint(table, _existing(table, self.old_name), self.new_name, to_state)
+        old = from_state.constraint(self.table_name, self.old_name)
+        editor.rename_constraint(table, old, self.new_name, to_state)
 
     def database_backwards(
         self, app: str, editor: SchemaEditor, from_state: ProjectState, to_state: ProjectState
     ) -> None:
         table = from_state.table(self.table_name)
-        editor.rename_constraint(table, _existing(table, self.new_name), self.old_name, to_state)
+        new = from_state.constraint(self.table_name, self.new_name)
+        editor.rename_constraint(table, new, self.old_name, to_state)
 
     def describe(self) -> str:
         return f"Rename constraint {self.old_name} on {self.table_name} to {self.new_name}"
