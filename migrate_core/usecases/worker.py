@@ -71,7 +71,7 @@ def uses_other_python(python: str) -> bool:
 
 def run_in(python: str, request: dict[str, Any]) -> dict[str, Any]:
     """Run the worker under ``python`` and return its answer (raising its error, if any)."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent  # migrate_core/, not usecases/
     with tempfile.TemporaryDirectory(prefix="migrate-core-worker-") as tmp:
         # Only migrate-core itself goes on the path, not the rest of our environment: the
         # project's interpreter brings its own SQLAlchemy and the models' dependencies.
