@@ -867,3 +867,26 @@ def _wait_for_sleep(server: str, log: Path, proc: subprocess.Popen[str]) -> str:
     finally:
         admin.dispose()
     raise AssertionError("the check never reached the slow migration")
+
+
+def test_every_rule_code_is_unique_in_its_family_and_documented() -> None:
+    from migrate_core.checks.registry import REGISTRY
+    from migrate_core.checks.registry import RULES
+
+    families = {
+        "destructive": "1",
+        "graph": "2",
+        "missing": "3",
+        "git": "4",
+        "reversibility": "5",
+        "drift": "6",
+    }
+    codes = [rule.code for check in REGISTRY for rule in check.codes]
+    assert len(codes) == len(set(codes)) == len(RULES)
+    for check in REGISTRY:
+        for rule in check.codes:
+            assert re.fullmatch(rf"MC{families[check.name]}\d\d", rule.code), (check.name, rule)
+            assert rule.severity in ("error", "warning")
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    documented = dict(re.findall(r"^\| `(MC\d{3})` \| (\w+) \|", readme, flags=re.M))
+    assert documented == {rule.code: check.name for check in REGISTRY for rule in check.codes}
