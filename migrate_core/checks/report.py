@@ -192,11 +192,11 @@ def render_summary(report: CheckReport) -> str:
     """Markdown for ``$GITHUB_STEP_SUMMARY``: checks, findings, and each app's migration graph."""
     out = ["## check-migrations", "", verdict(report), "", "| | check | result |", "|---|---|---|"]
     for r in report.results:
-        text = (
-            r.summary
-            if not r.findings
-            else f"{len(r.findings)} finding{'s' if len(r.findings) != 1 else ''}"
-        )
+        problems, accepted = len(r.problems), len(r.findings) - len(r.problems)
+        parts = [f"{problems} finding{'s' if problems != 1 else ''}"] if problems else []
+        if accepted:
+            parts.append(f"{accepted} accepted")
+        text = ", ".join(parts) if r.findings else r.summary
         out.append(f"| {SYMBOLS[r.status]} | {r.title} | {_md(text or r.status)} |")
     if report.findings:
         out += [
