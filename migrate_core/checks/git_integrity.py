@@ -1,4 +1,4 @@
-"""Check 3: the branch leaves the base branch's migrations alone and builds on its leaf.
+"""The git-integrity check: the base branch's migrations are left alone, new ones build on its leaf.
 
 A migration that exists on the base branch may already be applied somewhere:
 editing or deleting it on a branch is an error. New migrations must start from
