@@ -19,7 +19,7 @@ from typing import Any
 
 from migrate_core import __version__
 
-FORMAT = 2  # 2: modules moved into packages (pickled states name their classes)
+FORMAT = 3  # 2: modules moved into packages (pickled states name their classes); 3: accept
 
 
 def cache_root() -> Path:

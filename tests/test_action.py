@@ -342,7 +342,7 @@ def test_action_reports_findings_as_annotations_summary_and_json(
     assert check.returncode == 1, check.stdout + check.stderr
     annotations = [line for line in check.stdout.splitlines() if line.startswith("::")]
     assert annotations == [
-        "::error file=services/shop/shop/migrations/0002_orders.py,line=1,title=git integrity::"
+        "::error file=services/shop/shop/migrations/0002_orders.py,line=1,title=git integrity MC402::"
         "services/shop/shop/migrations/0002_orders.py was changed on this branch, but it exists on "
         "main, where it may already be applied to a database; leave it as it is and put the change "
         "in a new migration",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import secrets
 import signal
 import subprocess
@@ -65,6 +66,22 @@ migrations.RunSQL(
     "ALTER TABLE customer ADD COLUMN nickname VARCHAR(50)",
     reverse_sql="ALTER TABLE customer DROP COLUMN nickname",
 ),
+"""
+
+# Creates one table the first time and another the second: unapplying is clean, the
+# second apply is not the first.
+SECOND_TIME = """
+RUNS = []
+
+
+def forwards(connection):
+    RUNS.append(1)
+    name = "first" if len(RUNS) == 1 else "second"
+    connection.exec_driver_sql(f"CREATE TABLE {name} (id INTEGER)")
+
+
+def backwards(connection):
+    connection.exec_driver_sql("DROP TABLE first")
 """
 
 BACKFILL = """
@@ -132,16 +149,18 @@ def test_model_change_without_migration(project: Path, url: str | None) -> None:
     run = run_check(project, url=url)
 
     assert run.returncode == 1, run.output
-    assert "✖ missing migration shop: models differ from migrations" in run.stdout
+    assert "✖ missing migration MC301 shop: models differ from migrations" in run.stdout
     assert "+ Add column color to product" in run.stdout
     assert "run: migrate-core makemigrations shop" in run.stdout
     (missing,) = findings(run.report, "missing")
+    assert missing["code"] == "MC301"
     assert missing["severity"] == "error"
     assert missing["app"] == "shop"
     assert missing["file"] == "shop/migrations"
     assert missing["details"][0].startswith("+ Add column color to product")
     # The migrated database lacks the column too: drift says so from the models' side.
     (drift,) = findings(run.report, "drift")
+    assert drift["code"] == "MC601"
     assert drift["message"] == (
         "column product.color is declared by the models, but the migrations do not create it"
     )
@@ -163,13 +182,14 @@ def test_backwards_that_forgets_an_index(
     assert run.returncode == 1, run.output
     (finding,) = run.report["findings"]
     assert finding["check"] == "reversibility"
+    assert finding["code"] == "MC502"
     assert finding["migration"] == "0005_full_name_index"
     assert finding["file"] == "shop/migrations/0005_full_name_index.py"
     assert finding["line"] == line_of(path, "migrations.RunSQL(")
     assert finding["message"] == (
         "after unapply, index ix_customer_full_name on customer(full_name) is still there"
     )
-    assert f"shop/migrations/0005_full_name_index.py:{finding['line']}" in run.stdout
+    assert f"shop/migrations/0005_full_name_index.py:{finding['line']}  MC502 after" in run.stdout
     # The declared state is right, so the models agree and the schema has not drifted.
     assert [status(run.report, c) for c in ("missing", "drift")] == ["passed", "passed"]
     assert run.report["summary"]["database"] == ("sqlite" if url is None else dialect)
@@ -197,6 +217,7 @@ def test_migration_that_fails_names_file_line_and_database_error(
     assert code == 1
     (finding,) = report["findings"]
     assert finding["check"] == "reversibility"
+    assert finding["code"] == "MC505"
     assert finding["file"] == "shop/migrations/0005_broken.py"
     assert finding["line"] == line_of(path, "migrations.RunSQL(")
     assert finding["message"].startswith("0005_broken does not apply: RunSQL(")
@@ -231,6 +252,7 @@ def test_chain_failure_is_reported_when_reversibility_is_skipped(
     assert code == 1
     (finding,) = report["findings"]
     assert finding["check"] == "drift"
+    assert finding["code"] == "MC505"
     assert finding["file"] == "shop/migrations/0005_broken.py"
     assert finding["line"] == line_of(path, "migrations.RunSQL(")
     assert finding["message"].startswith("0005_broken does not apply: RunSQL(")
@@ -248,12 +270,13 @@ def test_hand_edited_migration_drifts_from_its_declared_state(
     assert run.returncode == 1, run.output
     (finding,) = run.report["findings"]
     assert finding["check"] == "drift"
+    assert finding["code"] == "MC601"
     assert finding["app"] == "shop"
     assert finding["message"] == (
         "column customer.nickname is in the migrated database, but the models do not declare it"
     )
     assert finding["file"] == "shop/models.py"
-    assert "✖ schema drift      shop/models.py: column customer.nickname" in run.stdout
+    assert "✖ schema drift      shop/models.py: MC601 column customer.nickname" in run.stdout
     # Its reverse is right and its state declares nothing: only drift can see it.
     assert [status(run.report, c) for c in ("missing", "reversibility")] == ["passed", "passed"]
 
@@ -271,14 +294,21 @@ def test_irreversible_run_python_fails_unless_allowed(project: Path) -> None:
     assert run.returncode == 1, run.output
     (finding,) = run.report["findings"]
     assert finding["check"] == "reversibility"
+    assert finding["code"] == "MC501"
     assert finding["file"] == "shop/migrations/0005_backfill.py"
     assert finding["line"] == line_of(path, "migrations.RunPython(")
     assert "Run Python backfill cannot be reversed" in finding["message"]
     assert "--allow-irreversible shop.0005_backfill" in finding["message"]
 
-    code, report = run_json(project, "--allow-irreversible", "shop.0005_backfill")
-    assert code == 0, report["findings"]
-    assert report["findings"] == []
+    # Allowed, it is accepted: reported as a note, not an error.
+    run = run_check(project, "--allow-irreversible", "shop.0005_backfill", "--strict")
+    assert run.returncode == 0, run.output
+    assert [(f["code"], f["severity"], f["accepted"]) for f in run.report["findings"]] == [
+        ("MC501", "note", True)
+    ]
+    assert "MC501 Run Python backfill cannot be reversed" in run.stdout
+    assert "(accepted)" in run.stdout
+    assert run.stdout.splitlines()[-1].startswith("no errors, 1 accepted (")
 
     pyproject = project / "pyproject.toml"
     pyproject.write_text(
@@ -290,8 +320,98 @@ def test_irreversible_run_python_fails_unless_allowed(project: Path) -> None:
     )
     code, report = run_json(project)
     assert code == 0, report["findings"]
+    assert [f["accepted"] for f in report["findings"]] == [True]
     # The migrations after an irreversible one are still checked.
     assert "5 migrations applied" in report["checks"][CHECK_NAMES.index("reversibility")]["summary"]
+
+
+def test_reverse_that_fails_and_apply_again_that_differs(project: Path) -> None:
+    # The reverse SQL fails: the migration cannot be unapplied.
+    path = _add_migration(
+        project,
+        "0005_bad_reverse",
+        """
+        migrations.RunSQL("CREATE TABLE scratchpad (id INTEGER)", reverse_sql="DROP TABLE nope"),
+        """,
+    )
+    code, report = run_json(project, "--skip", "drift")
+    assert code == 1
+    (finding,) = report["findings"]
+    assert (finding["check"], finding["code"]) == ("reversibility", "MC504")
+    assert finding["line"] == line_of(path, "migrations.RunSQL(")
+    assert finding["message"].startswith(
+        "0005_bad_reverse does not unapply and apply again cleanly: RunSQL("
+    )
+
+    # Code that does something else the second time: unapplied cleanly, then applied
+    # again, the schema is not what the first run left.
+    path.unlink()
+    path = _add_migration(
+        project,
+        "0005_second_time",
+        """
+        migrations.RunPython(forwards, backwards),
+        """,
+        prelude=SECOND_TIME,
+    )
+    code, report = run_json(project, "--skip", "drift")
+    assert code == 1
+    found = report["findings"]
+    assert {(f["check"], f["code"], f["line"]) for f in found} == {
+        ("reversibility", "MC503", line_of(path, "migrations.RunPython("))
+    }
+    assert all(f["message"].startswith("after unapply and apply again, ") for f in found)
+    assert any("second" in f["message"] for f in found)
+
+
+def test_models_that_do_not_import(project: Path) -> None:
+    models = project / "shop" / "models.py"
+    models.write_text(models_source() + "\nclass Broken(\n", encoding="utf-8")
+
+    run = run_check(project)
+
+    assert run.returncode == 1, run.output
+    (finding,) = run.report["findings"]
+    assert (finding["check"], finding["code"]) == ("missing", "MC302")
+    assert finding["file"] == "shop/models.py"
+    drift = run.report["checks"][CHECK_NAMES.index("drift")]
+    assert drift["summary"] == "skipped: the models do not import (see missing migration)"
+
+    # With the missing-migration check skipped, the check that needs the models says it.
+    code, report = run_json(project, "--skip", "missing")
+    assert code == 1
+    (finding,) = report["findings"]
+    assert (finding["check"], finding["code"]) == ("drift", "MC302")
+
+
+def test_migration_file_that_does_not_load(project: Path) -> None:
+    path = write(project / "shop" / "migrations" / "0005_typo.py", "class Migration(\n")
+
+    code, report = run_json(project)
+
+    assert code == 1
+    (finding,) = report["findings"]
+    assert (finding["check"], finding["code"]) == ("graph", "MC203")
+    assert finding["file"] == "shop/migrations/0005_typo.py"
+    assert path.name in finding["message"]
+
+
+def test_accepting_an_unknown_code_is_a_graph_error(project: Path) -> None:
+    path = write(
+        project / "shop" / "migrations" / "0005_accepts.py",
+        migration_file('migrations.RunSQL("SELECT 1", []),', LEAF).replace(
+            "    operations = (", '    accept = ("MC101", "MC999")\n\n    operations = ('
+        ),
+    )
+
+    run = run_check(project, "--no-database")
+
+    assert run.returncode == 1, run.output
+    (finding,) = run.report["findings"]
+    assert (finding["check"], finding["code"]) == ("graph", "MC207")
+    assert finding["file"] == "shop/migrations/0005_accepts.py"
+    assert finding["line"] == line_of(path, "accept = ")
+    assert "MC999" in finding["message"] and "MC101" not in finding["message"]
 
 
 def test_excluded_tables_are_not_drift(project: Path) -> None:
@@ -333,6 +453,7 @@ def test_missing_dependency_and_cycle_fail_the_graph(project: Path) -> None:
     assert code == 1
     (finding,) = report["findings"]
     assert finding["check"] == "graph"
+    assert finding["code"] == "MC201"
     assert "0004_nope" in finding["message"] and "does not exist" in finding["message"]
     # Pointed at the line that names the missing migration.
     assert finding["file"] == "shop/migrations/0005_a.py"
@@ -344,6 +465,7 @@ def test_missing_dependency_and_cycle_fail_the_graph(project: Path) -> None:
     code, report = run_json(project)
     assert code == 1
     (finding,) = report["findings"]
+    assert finding["code"] == "MC202"
     assert finding["message"] == (
         "migrations depend on each other in a loop: shop.0005_a -> shop.0006_b -> shop.0005_a"
     )
@@ -366,6 +488,7 @@ def test_migration_that_does_not_fit_the_ones_before_it(project: Path) -> None:
     assert run.returncode == 1, run.output
     (finding,) = run.report["findings"]
     assert finding["check"] == "graph"
+    assert finding["code"] == "MC206"
     assert finding["file"] == "shop/migrations/0005_bad.py"
     assert finding["line"] == line_of(path, "RemoveField")
     assert finding["message"] == (
@@ -373,7 +496,7 @@ def test_migration_that_does_not_fit_the_ones_before_it(project: Path) -> None:
         "Remove column nope from product: table product has no column nope"
     )
     assert run.stdout.startswith(
-        f"::error file=shop/migrations/0005_bad.py,line={finding['line']},title=graph::"
+        f"::error file=shop/migrations/0005_bad.py,line={finding['line']},title=graph MC206::"
     )
     assert [c["status"] for c in run.report["checks"]] == ["failed"] + ["skipped"] * 5
 
@@ -389,6 +512,7 @@ def test_twin_numbers_in_one_chain_are_a_warning(project: Path) -> None:
     assert code == 0
     (finding,) = report["findings"]
     assert finding["check"] == "graph"
+    assert finding["code"] == "MC205"
     assert finding["severity"] == "warning"
     assert finding["message"] == "shop has 2 migrations numbered 0005: 0005_a, 0005_b"
     assert status(report, "graph") == "warning"
@@ -420,6 +544,7 @@ def test_models_that_import_only_in_the_project_python(project: Path, tmp_path: 
     assert run.returncode == 1, run.output
     (finding,) = run.report["findings"]
     assert finding["check"] == "missing"
+    assert finding["code"] == "MC301"
     assert finding["details"][0].startswith("+ Add column color to product")
     # create_all needs the models in this process: said, not crashed.
     drift = run.report["checks"][CHECK_NAMES.index("drift")]
@@ -458,7 +583,9 @@ def test_json_report_schema(project: Path) -> None:
     for finding in report["findings"]:
         assert list(finding) == [
             "check",
+            "code",
             "severity",
+            "accepted",
             "app",
             "migration",
             "file",
@@ -467,12 +594,16 @@ def test_json_report_schema(project: Path) -> None:
             "details",
         ]
         assert finding["check"] in CHECK_NAMES
+        assert re.fullmatch(r"MC[1-6]\d\d", finding["code"])
+        assert finding["accepted"] is False
         assert finding["severity"] in ("error", "warning", "note")
         assert all(isinstance(d, str) for d in finding["details"])
     by_check = {f["check"]: f for f in report["findings"]}
     assert by_check["graph"] == {
         "check": "graph",
+        "code": "MC205",
         "severity": "warning",
+        "accepted": False,
         "app": "shop",
         "migration": "0005_b",
         "file": "shop/migrations/0005_b.py",
@@ -736,3 +867,26 @@ def _wait_for_sleep(server: str, log: Path, proc: subprocess.Popen[str]) -> str:
     finally:
         admin.dispose()
     raise AssertionError("the check never reached the slow migration")
+
+
+def test_every_rule_code_is_unique_in_its_family_and_documented() -> None:
+    from migrate_core.checks.registry import REGISTRY
+    from migrate_core.checks.registry import RULES
+
+    families = {
+        "destructive": "1",
+        "graph": "2",
+        "missing": "3",
+        "git": "4",
+        "reversibility": "5",
+        "drift": "6",
+    }
+    codes = [rule.code for check in REGISTRY for rule in check.codes]
+    assert len(codes) == len(set(codes)) == len(RULES)
+    for check in REGISTRY:
+        for rule in check.codes:
+            assert re.fullmatch(rf"MC{families[check.name]}\d\d", rule.code), (check.name, rule)
+            assert rule.severity in ("error", "warning")
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    documented = dict(re.findall(r"^\| `(MC\d{3})` \| (\w+) \|", readme, flags=re.M))
+    assert documented == {rule.code: check.name for check in REGISTRY for rule in check.codes}

@@ -93,6 +93,7 @@ def test_two_branches_numbering_0005_fail_until_merged(
     assert code == 1
     assert status(report, "graph") == "failed"
     (fork,) = [f for f in findings(report, "graph") if f["severity"] == "error"]
+    assert fork["code"] == "MC204"
     # Both branches' migrations, where they forked, and the fix.
     assert COLOR in fork["message"] and PHONE in fork["message"]
     assert f"forked after {LEAF}" in fork["message"]
@@ -104,6 +105,7 @@ def test_two_branches_numbering_0005_fail_until_merged(
     # While forked, the twin numbers are a warning too; the "current" models state is
     # ambiguous, so the missing-migration check stands aside.
     twins = [f for f in findings(report, "graph") if f["severity"] == "warning"]
+    assert [f["code"] for f in twins] == ["MC205"]
     assert [f["message"] for f in twins] == [
         f"shop has 2 migrations numbered 0005: {PHONE}, {COLOR}"
     ]
@@ -140,6 +142,7 @@ def test_migration_changed_after_it_was_on_the_base_branch(
     report = run.report
     (finding,) = report["findings"]
     assert finding["check"] == "git"
+    assert finding["code"] == "MC402"
     assert finding["severity"] == "error"
     assert finding["file"] == "shop/migrations/0002_orders.py"
     assert finding["migration"] == "0002_orders"
@@ -222,6 +225,7 @@ def test_shallow_clone_that_cannot_fetch_fails_loudly(template: Template, tmp_pa
     assert "fetch-depth: 0" in run.stdout  # the fix, spelled out
     report = run.report
     (finding,) = findings(report, "git")
+    assert finding["code"] == "MC401"
     assert finding["severity"] == "error"
     # Without a base, new migrations cannot be told from old ones: said, not passed.
     assert status(report, "destructive") == "skipped"
@@ -240,6 +244,7 @@ def test_migration_deleted_on_the_branch(template: Template, tmp_path: Path) -> 
     (finding,) = report["findings"]
     assert finding["check"] == "git"
     assert finding["file"] == "shop/migrations/0004_product_name_index.py"
+    assert finding["code"] == "MC403"
     assert "was deleted on this branch" in finding["message"]
 
 
@@ -259,6 +264,7 @@ def test_branch_behind_the_base_branch(template: Template, tmp_path: Path) -> No
     (finding,) = report["findings"]
     assert finding["check"] == "git"
     assert finding["migration"] == COLOR
+    assert finding["code"] == "MC404"
     assert finding["file"] == f"shop/migrations/{COLOR}.py"
     assert f"builds on {LEAF}" in finding["message"]
     assert f"latest shop migration on main is {PHONE}" in finding["message"]
@@ -318,6 +324,7 @@ def test_unknown_base_ref_is_an_error_not_a_pass(template: Template, tmp_path: P
 
     assert code == 1
     (finding,) = findings(report, "git")
+    assert finding["code"] == "MC401"
     assert "no-such-branch" in finding["message"]
 
 
@@ -338,6 +345,7 @@ def test_destructive_operations_in_new_migrations_are_warnings(
     assert code == 0  # warnings alone pass...
     (finding,) = report["findings"]
     assert finding["check"] == "destructive"
+    assert finding["code"] == "MC101"
     assert finding["severity"] == "warning"
     assert finding["migration"] == "0005_drop_description"
     assert finding["file"] == "shop/migrations/0005_drop_description.py"
@@ -382,12 +390,12 @@ def test_github_output_in_a_subfolder_of_the_repository(template: Template, tmp_
     annotations = [line for line in run.stdout.splitlines() if line.startswith("::")]
     # GitHub resolves annotation paths from the repository root, not the project folder.
     assert annotations == [
-        "::error file=services/shop/shop/migrations/0002_orders.py,line=1,title=git integrity::"
+        "::error file=services/shop/shop/migrations/0002_orders.py,line=1,title=git integrity MC402::"
         "services/shop/shop/migrations/0002_orders.py was changed on this branch, but it exists on "
         "main, where it may already be applied to a database; leave it as it is and put the change "
         "in a new migration",
         "::warning file=services/shop/shop/migrations/0005_drop_description.py,line=9,"
-        "title=destructive::drops column product.description (its data is lost)",
+        "title=destructive MC101::drops column product.description (its data is lost)",
     ]
     # The same paths in the JSON report.
     assert [f["file"] for f in run.report["findings"]] == [
@@ -430,6 +438,7 @@ def test_every_kind_of_data_loss_is_named(template: Template, tmp_path: Path) ->
     code, report = run_json(project, "--base-ref", "main", "--skip", "missing", "--skip", "drift")
 
     assert code == 0, report["findings"]
+    assert [f["code"] for f in report["findings"]] == ["MC104", "MC103", "MC101", "MC102"]
     assert [(f["severity"], f["line"], f["message"]) for f in report["findings"]] == [
         (
             "warning",
@@ -449,6 +458,73 @@ def test_every_kind_of_data_loss_is_named(template: Template, tmp_path: Path) ->
         ),
         ("warning", line_of(path, "DeleteModel"), "drops table orders (all its rows are lost)"),
     ]
+
+
+def test_not_null_without_default_and_accepting_a_finding(
+    template: Template, tmp_path: Path
+) -> None:
+    repo, project = _project(template, tmp_path)
+    repo.git("checkout", "-q", "-b", "feature")
+    path = write(
+        project / "shop" / "migrations" / "0005_required.py",
+        migration_file(
+            """
+            migrations.AlterField("product", sa.Column("description", sa.Text(), nullable=False)),
+            migrations.RemoveField("customer", "full_name"),
+            """,
+            LEAF,
+        ),
+    )
+    repo.commit("required descriptions")
+    args = ("--base-ref", "main", "--skip", "missing", "--skip", "drift")
+
+    code, report = run_json(project, *args)
+
+    assert code == 0, report["findings"]
+    assert [(f["code"], f["severity"], f["line"], f["message"]) for f in report["findings"]] == [
+        (
+            "MC105",
+            "warning",
+            line_of(path, "AlterField"),
+            "makes column product.description NOT NULL without a default: "
+            "fails if any row holds NULL",
+        ),
+        (
+            "MC101",
+            "warning",
+            line_of(path, "RemoveField"),
+            "drops column customer.full_name (its data is lost)",
+        ),
+    ]
+
+    # The migration means to drop the column: that finding becomes an accepted note,
+    # the other stays a warning.
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "    operations = (", '    accept = ("MC101",)\n\n    operations = ('
+        ),
+        encoding="utf-8",
+    )
+    run = run_check(project, *args, "--format", "github")
+    assert run.returncode == 0, run.output
+    assert [(f["code"], f["severity"], f["accepted"]) for f in run.report["findings"]] == [
+        ("MC105", "warning", False),
+        ("MC101", "note", True),
+    ]
+    assert (
+        f"::notice file=shop/migrations/0005_required.py,line={line_of(path, 'RemoveField')},"
+        "title=destructive MC101::drops column customer.full_name (its data is lost) (accepted)"
+    ) in run.stdout.splitlines()
+    assert run.stdout.splitlines()[-1].startswith("no errors, 1 warning, 1 accepted (")
+    # Warnings fail a strict run; the accepted note does not.
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('("MC101",)', '("MC101", "MC105")'),
+        encoding="utf-8",
+    )
+    run = run_check(project, *args, "--strict")
+    assert run.returncode == 0, run.output
+    assert "✔ destructive       shop/migrations/0005_required.py:" in run.stdout
+    assert "MC105 makes column product.description NOT NULL" in run.stdout
 
 
 def test_pull_request_merge_commit_in_a_shallow_checkout(

@@ -1,4 +1,4 @@
-"""Check 3: the branch leaves the base branch's migrations alone and builds on its leaf.
+"""The git-integrity check: the base branch's migrations are left alone, new ones build on its leaf.
 
 A migration that exists on the base branch may already be applied somewhere:
 editing or deleting it on a branch is an error. New migrations must start from
@@ -10,12 +10,32 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from migrate_core.checks import ERROR
-from migrate_core.checks import CheckContext
-from migrate_core.checks import CheckResult
-from migrate_core.checks import Finding
+from migrate_core.checks.base import Check
+from migrate_core.checks.findings import ERROR
+from migrate_core.checks.findings import CheckResult
+from migrate_core.checks.findings import Rule
+from migrate_core.checks.resources import GIT
 from migrate_core.migrations.graph import Key
+
+if TYPE_CHECKING:
+    from migrate_core.checks.resources import Resources
+
+BASE_NOT_FOUND = Rule("MC401", "base branch cannot be found", ERROR)
+CHANGED = Rule("MC402", "migration on the base branch was changed", ERROR)
+DELETED = Rule("MC403", "migration on the base branch was deleted or renamed", ERROR)
+BEHIND = Rule("MC404", "new migration does not build on the base branch's leaf", ERROR)
+
+
+class GitIntegrityCheck(Check):
+    name = "git"
+    title = "git integrity"
+    needs = (GIT,)
+    codes = (BASE_NOT_FOUND, CHANGED, DELETED, BEHIND)
+
+    def run(self, resources: Resources) -> CheckResult:
+        return run(resources)
 
 
 def _relative(repo_root: Path, path: Path) -> str:
@@ -42,21 +62,16 @@ def declared_dependencies(source: bytes) -> list[Key]:
     return []
 
 
-def run(context: CheckContext) -> CheckResult:
+def run(resources: Resources) -> CheckResult:
     from migrate_core.migrations.graph import MigrationGraph
     from migrate_core.vcs import git
 
-    result = CheckResult("git")
-    if context.base_error:
-        result.findings.append(Finding("git", ERROR, context.base_error))
-        return result
-    if context.base_commit is None or context.repo_root is None:
-        result.skipped = True
-        result.summary = "skipped: no base branch (pass --base-ref, or run in a pull request)"
-        return result
-    root = context.repo_root
-    folders = {app: context.config.app(app).migrations_dir for app in context.apps}
-    changed = git.changed_files(root, context.base_commit, list(folders.values()))
+    result = CheckResult(GitIntegrityCheck.name)
+    base = resources.base
+    assert base.commit is not None and resources.repo_root is not None  # needs GIT
+    root = resources.repo_root
+    folders = {app: resources.config.app(app).migrations_dir for app in resources.apps}
+    changed = git.changed_files(root, base.commit, list(folders.values()))
     for path, status in sorted(changed.items()):
         if not path.endswith(".py") or Path(path).name.startswith(("_", ".")):
             continue
@@ -66,20 +81,18 @@ def run(context: CheckContext) -> CheckResult:
                 (a for a, f in folders.items() if (root / path).resolve().is_relative_to(f)), None
             )
             result.findings.append(
-                Finding(
-                    "git",
-                    ERROR,
-                    f"{path} was {verb} on this branch, but it exists on {context.base_ref}, where it may "
+                resources.finding(
+                    (CHANGED if status == "M" else DELETED).code,
+                    f"{path} was {verb} on this branch, but it exists on {base.ref}, where it may "
                     "already be applied to a database; leave it as it is and put the change in a new migration",
-                    app=app,
-                    migration=Path(path).stem,
+                    key=(app, Path(path).stem) if app is not None else None,
                     file=root / path,
                     line=1 if status == "M" else None,
                 )
             )
-    new = context.new_migrations or set()
+    new = base.new_migrations or set()
     # The base branch's latest migration of each app, from its files at the tip of the base.
-    tip = context.base_tip or context.base_commit
+    tip = base.tip or base.commit
     for app, folder in folders.items():
         rel = _relative(root, folder)
         names = [
@@ -101,25 +114,24 @@ def run(context: CheckContext) -> CheckResult:
                     graph.add_dependency((app, name), dep)
         base_leaves = set(graph.leaf_nodes(app))
         for key in sorted(k for k in new if k[0] == app):
-            own_deps = [d for d in context.loader.meta[key].dependencies if d[0] == app]
+            own_deps = [d for d in resources.loader.meta[key].dependencies if d[0] == app]
             for dep in own_deps:
                 if dep in new or dep in base_leaves:
                     continue
                 leaf_names = ", ".join(n for _, n in sorted(base_leaves))
                 result.findings.append(
-                    context.migration_finding(
-                        "git",
-                        ERROR,
-                        key,
-                        f"{key[1]} builds on {dep[1]}, but the latest {app} migration on {context.base_ref} is "
-                        f"{leaf_names}: the branch is behind. Merge {context.base_ref} into it, then run "
+                    resources.finding(
+                        BEHIND.code,
+                        f"{key[1]} builds on {dep[1]}, but the latest {app} migration on {base.ref} is "
+                        f"{leaf_names}: the branch is behind. Merge {base.ref} into it, then run "
                         f"migrate-core makemigrations --merge {app}",
+                        key=key,
                     )
                 )
-    if not result.findings:
-        count = len([k for k in new if context.in_scope(k)])
+    if not result.problems:
+        count = len([k for k in new if resources.in_scope(k)])
         result.summary = (
-            f"{count} new migration{'s' if count != 1 else ''} since {context.base_ref}, "
+            f"{count} new migration{'s' if count != 1 else ''} since {base.ref}, "
             "none of the old ones changed"
         )
     return result

@@ -1,91 +1,57 @@
-"""Check 2: the models and the migrations agree (no database needed).
+"""The missing-migration check: the models and the migrations agree (no database needed).
 
-This is ``makemigrations --check``: the operations it would write are listed.
+This is ``makemigrations --check``: the operations it would write are listed. The
+runner plans them (in the project's own interpreter with ``python = ...``) as the
+``models`` resource; a models file that does not import is that resource's failure,
+reported here on its line.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from migrate_core.checks import ERROR
-from migrate_core.checks import CheckContext
-from migrate_core.checks import CheckResult
-from migrate_core.checks import Finding
-from migrate_core.errors import ModelImportError
+from migrate_core.checks.base import Check
+from migrate_core.checks.findings import ERROR
+from migrate_core.checks.findings import CheckResult
+from migrate_core.checks.findings import Rule
+from migrate_core.checks.resources import MODELS
+from migrate_core.checks.resources import STATE
+
+if TYPE_CHECKING:
+    from migrate_core.checks.resources import Resources
+
+MODELS_DIFFER = Rule("MC301", "models differ from migrations", ERROR)
+MODELS_DO_NOT_IMPORT = Rule("MC302", "models do not import", ERROR)
 
 
-def run(context: CheckContext) -> CheckResult:
-    from migrate_core.usecases.makemigrations import pending_changes
+class MissingCheck(Check):
+    name = "missing"
+    title = "missing migration"
+    needs = (STATE, MODELS)
+    codes = (MODELS_DIFFER, MODELS_DO_NOT_IMPORT)
 
-    result = CheckResult("missing")
-    if context.loader.graph.conflicts():
-        # With two leaves there is no single "current" state to compare; the graph check says why.
-        result.skipped = True
-        result.summary = "skipped: the graph has forks (see graph)"
-        return result
-    by_app: dict[str, list[str]] = {}
-    try:
-        answer = _in_project_python(context)
-        if answer is not None:
-            for m in answer["migrations"]:
-                by_app.setdefault(m["app"], []).extend(m["descriptions"])
-        else:
-            migrations, _declined = pending_changes(context.config, context.apps)
-            for nm in migrations:
-                by_app.setdefault(nm.app, []).extend(nm.descriptions)
-    except ModelImportError as exc:
-        # In CI a broken models file is a finding on its line, like any other problem.
-        context.models_broken = True
-        result.findings.append(
-            Finding(
-                "missing",
-                ERROR,
-                str(exc),
-                file=Path(exc.path) if exc.path else None,
-                line=exc.line,
+    def run(self, resources: Resources) -> CheckResult:
+        result = CheckResult(self.name)
+        pending = resources.models.pending
+        if pending is None:
+            # With two leaves there is no single "current" state to compare; the graph check says why.
+            result.skipped = True
+            result.summary = "skipped: the graph has forks (see graph)"
+            return result
+        for app, lines in sorted(pending.items()):
+            details = tuple(
+                f"{line}          (run: migrate-core makemigrations {app})" if i == 0 else line
+                for i, line in enumerate(lines)
             )
-        )
-        return result
-    for app, lines in sorted(by_app.items()):
-        details = tuple(
-            f"{line}          (run: migrate-core makemigrations {app})" if i == 0 else line
-            for i, line in enumerate(lines)
-        )
-        result.findings.append(
-            Finding(
-                check="missing",
-                severity=ERROR,
-                message=f"{app}: models differ from migrations",
-                app=app,
-                file=context.config.app(app).migrations_dir,
-                details=details,
+            result.findings.append(
+                resources.finding(
+                    MODELS_DIFFER.code,
+                    f"{app}: models differ from migrations",
+                    app=app,
+                    file=resources.config.app(app).migrations_dir,
+                    details=details,
+                )
             )
-        )
-    if not result.findings:
-        result.summary = "models and migrations agree"
-    return result
-
-
-def _in_project_python(context: CheckContext) -> dict[str, Any] | None:
-    """The worker's answer when ``python = ...`` names another interpreter, else None.
-
-    The models may import packages only the project's environment has (a pre-commit
-    hook's environment has migrate-core and SQLAlchemy, nothing else): plan there, as
-    makemigrations does.
-    """
-    from migrate_core.usecases import worker
-
-    config = context.config
-    if not config.python:
-        return None
-    python = worker.resolve_python(config.python, config.root)
-    if not worker.uses_other_python(python):
-        return None
-    request = {
-        "pyproject": str(config.path),
-        "section": config.raw,
-        "apps": list(context.apps),
-        "mode": "pending",
-    }
-    return worker.run_in(python, request)
+        if not result.problems:
+            result.summary = "models and migrations agree"
+        return result

@@ -4,6 +4,11 @@ The checks produce data; this module is the only place that decides how it
 reads. Paths in JSON and GitHub output are relative to the repository root
 (GitHub resolves annotation paths from there, also when the project lives in a
 subfolder), else to the project folder. No colours outside a terminal.
+
+Every finding shows its rule code (``MC101``): after the place in text, in the
+title of a GitHub annotation, as ``code`` in JSON. Accepted findings (a migration's
+``accept``, ``allow-irreversible``) are notes marked ``(accepted)``; JSON gives them
+``"accepted": true``. Both JSON fields were added to version 1, which only grows.
 """
 
 from __future__ import annotations
@@ -13,15 +18,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 
-from migrate_core.checks import CHECKS
-from migrate_core.checks import ERROR
-from migrate_core.checks import NOTE
-from migrate_core.checks import WARNING
+from migrate_core.checks.findings import ERROR
+from migrate_core.checks.findings import NOTE
+from migrate_core.checks.findings import WARNING
+from migrate_core.checks.registry import DATABASE_CHECKS
+from migrate_core.checks.registry import TITLES
 from migrate_core.paths import relative
 from migrate_core.paths import shown
 
 if TYPE_CHECKING:
-    from migrate_core.checks import Finding
+    from migrate_core.checks.findings import Finding
     from migrate_core.usecases.check import CheckReport
 
 JSON_VERSION = 1
@@ -59,14 +65,22 @@ def verdict(report: CheckReport) -> str:
     )
     if report.warnings:
         parts.append(f"{report.warnings} warning{'s' if report.warnings != 1 else ''}")
+    if report.accepted:
+        parts.append(f"{report.accepted} accepted")
     database = (
         f"{report.dialect} scratch database"
-        if any(r.name in ("reversibility", "drift") and not r.skipped for r in report.results)
+        if any(r.name in DATABASE_CHECKS and not r.skipped for r in report.results)
         else "no database"
     )
     return (
         f"{', '.join(parts)} ({database}, {report.migrations} migrations, {report.duration:.1f}s)"
     )
+
+
+def _said(finding: Finding) -> str:
+    """The message with its code in front, and marked when accepted."""
+    text = f"{finding.code} {finding.message}" if finding.code else finding.message
+    return text + " (accepted)" if finding.accepted else text
 
 
 def render_text(report: CheckReport, *, colour: bool = False) -> str:
@@ -84,10 +98,10 @@ def render_text(report: CheckReport, *, colour: bool = False) -> str:
             lines.append(head + (result.summary or status))
             continue
         first, rest = findings[0], findings[1:]
-        lines.append(head + _where(report, first) + first.message)
+        lines.append(head + _where(report, first) + _said(first))
         lines.extend(f"    {d}" for d in first.details)
         for finding in rest:
-            lines.append(f"    {_where(report, finding)}{finding.message}")
+            lines.append(f"    {_where(report, finding)}{_said(finding)}")
             lines.extend(f"    {d}" for d in finding.details)
     lines.append(verdict(report))
     return "\n".join(lines) + "\n"
@@ -118,7 +132,9 @@ def as_dict(report: CheckReport) -> dict[str, Any]:
         "findings": [
             {
                 "check": f.check,
+                "code": f.code,
                 "severity": f.severity,
+                "accepted": f.accepted,
                 "app": f.app,
                 "migration": f.migration,
                 "file": display_path(report, f.file),
@@ -154,8 +170,10 @@ def render_github(report: CheckReport) -> str:
             props.append(f"file={_escape_property(path)}")
             if f.line:
                 props.append(f"line={f.line}")
-        props.append(f"title={_escape_property(CHECKS.get(f.check, f.check))}")
-        message = f.message + ("\n" + "\n".join(f.details) if f.details else "")
+        title = TITLES.get(f.check, f.check) + (f" {f.code}" if f.code else "")
+        props.append(f"title={_escape_property(title)}")
+        message = f.message + (" (accepted)" if f.accepted else "")
+        message += "\n" + "\n".join(f.details) if f.details else ""
         lines.append(f"::{level} {','.join(props)}::{_escape_data(message)}")
     lines.append(verdict(report))
     return "\n".join(lines) + "\n"
@@ -174,26 +192,28 @@ def render_summary(report: CheckReport) -> str:
     """Markdown for ``$GITHUB_STEP_SUMMARY``: checks, findings, and each app's migration graph."""
     out = ["## check-migrations", "", verdict(report), "", "| | check | result |", "|---|---|---|"]
     for r in report.results:
-        text = (
-            r.summary
-            if not r.findings
-            else f"{len(r.findings)} finding{'s' if len(r.findings) != 1 else ''}"
-        )
+        problems, accepted = len(r.problems), len(r.findings) - len(r.problems)
+        parts = [f"{problems} finding{'s' if problems != 1 else ''}"] if problems else []
+        if accepted:
+            parts.append(f"{accepted} accepted")
+        text = ", ".join(parts) if r.findings else r.summary
         out.append(f"| {SYMBOLS[r.status]} | {r.title} | {_md(text or r.status)} |")
     if report.findings:
         out += [
             "",
             "### Findings",
             "",
-            "| severity | check | where | message |",
-            "|---|---|---|---|",
+            "| severity | check | code | where | message |",
+            "|---|---|---|---|---|",
         ]
         for f in report.findings:
             path = display_path(report, f.file) or ""
             where = f"`{path}:{f.line}`" if path and f.line else (f"`{path}`" if path else "")
-            message = f.message + ("<br>" + "<br>".join(f.details) if f.details else "")
+            message = f.message + (" (accepted)" if f.accepted else "")
+            message += "<br>" + "<br>".join(f.details) if f.details else ""
             out.append(
-                f"| {f.severity} | {CHECKS.get(f.check, f.check)} | {where} | {_md(message)} |"
+                f"| {f.severity} | {TITLES.get(f.check, f.check)} | {f.code} | {where} "
+                f"| {_md(message)} |"
             )
     if report.graph is not None:
         for app in report.apps:

@@ -54,6 +54,8 @@ class MigrationMeta:
     run_before: tuple[Key, ...]
     initial: bool
     atomic: bool
+    # check-migrations codes the migration accepts: cached, so checking them imports nothing.
+    accept: tuple[str, ...] = ()
 
 
 def _meta_of(migration: Migration) -> MigrationMeta:
@@ -63,6 +65,7 @@ def _meta_of(migration: Migration) -> MigrationMeta:
         run_before=tuple(migration.run_before),
         initial=bool(migration.initial),
         atomic=bool(migration.atomic),
+        accept=tuple(migration.accept),
     )
 
 
@@ -153,6 +156,12 @@ def _validate(migration: Migration) -> None:
                     f"{where}: {attr} must hold (app, name) pairs, got {dep!r}",
                     path=str(migration.path),
                 )
+    accept = migration.accept
+    if not (isinstance(accept, (tuple, list)) and all(isinstance(code, str) for code in accept)):
+        raise BadMigrationError(
+            f'{where}: accept must be a tuple of finding codes such as ("MC101",), got {accept!r}',
+            path=str(migration.path),
+        )
     for op in migration.operations:
         if not isinstance(op, Operation):
             raise BadMigrationError(

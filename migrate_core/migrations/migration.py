@@ -68,6 +68,8 @@ class Migration:
     ``atomic``        run in one transaction where the database allows it (default True)
     ``replaces``      the migrations a squashed migration stands for
     ``run_before``    migrations of other apps that must run after this one
+    ``accept``        check-migrations finding codes this migration means, e.g. ``("MC101",)``
+                      for a column it drops on purpose: reported as accepted notes, not warnings
     """
 
     dependencies: ClassVar[list[tuple[str, str]]] = []
@@ -76,6 +78,7 @@ class Migration:
     atomic: ClassVar[bool] = True
     replaces: ClassVar[list[tuple[str, str]]] = []
     run_before: ClassVar[list[tuple[str, str]]] = []
+    accept: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,

@@ -1,12 +1,15 @@
-"""check-migrations: run every check and collect the results.
+"""check-migrations: run every registered check and collect the results.
 
-The scratch databases live exactly as long as the checks that need them: they
-are created here and dropped on the way out, after a failure or Ctrl-C too.
+The runner owns the resources the checks share (:mod:`migrate_core.checks.resources`):
+it makes the loader and the git base, plans the models (this layer's job: in the
+project's own interpreter with ``python = ...``), and keeps the scratch databases in
+an ``ExitStack``, dropped on the way out, after a failure or Ctrl-C too. Before each
+check it asks whether the check's needs are met; an unmet need skips the check with
+the reason, or (the first time) fails it with the finding that says where.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -14,24 +17,27 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from typing import Any
 
-from migrate_core.checks import CHECKS
-from migrate_core.checks import DATABASE_CHECKS
-from migrate_core.checks import ERROR
-from migrate_core.checks import WARNING
-from migrate_core.checks import CheckContext
-from migrate_core.checks import CheckResult
-from migrate_core.checks import Finding
+from migrate_core.checks.findings import ERROR
+from migrate_core.checks.findings import NOTE
+from migrate_core.checks.findings import WARNING
+from migrate_core.checks.findings import CheckResult
+from migrate_core.checks.findings import Finding
 from migrate_core.errors import BadMigrationError
 from migrate_core.errors import CircularDependencyError
 from migrate_core.errors import ConfigError
-from migrate_core.errors import GitError
+from migrate_core.errors import ModelImportError
 from migrate_core.errors import NodeNotFoundError
 
 if TYPE_CHECKING:
+    from migrate_core.checks.base import Check
+    from migrate_core.checks.resources import ModelsOutcome
+    from migrate_core.checks.resources import Resources
     from migrate_core.config import Config
     from migrate_core.migrations.graph import Key
     from migrate_core.migrations.graph import MigrationGraph
+    from migrate_core.migrations.loader import MigrationLoader
 
 
 @dataclass
@@ -70,6 +76,10 @@ class CheckReport:
     def warnings(self) -> int:
         return sum(1 for f in self.findings if f.severity == WARNING)
 
+    @property
+    def accepted(self) -> int:
+        return sum(1 for f in self.findings if f.severity == NOTE and f.accepted)
+
 
 def _dialect_of(url: str | None) -> str:
     if not url or url.startswith("sqlite"):
@@ -87,14 +97,20 @@ def _dialect_of(url: str | None) -> str:
 
 
 def run_checks(config: Config, options: CheckOptions) -> CheckReport:
+    from migrate_core.checks import graph as graph_check
+    from migrate_core.checks.registry import DATABASE_CHECKS
+    from migrate_core.checks.registry import NAMES
+    from migrate_core.checks.registry import REGISTRY
+    from migrate_core.checks.resources import Resources
+    from migrate_core.checks.resources import resolve_base
     from migrate_core.migrations.loader import MigrationLoader
     from migrate_core.vcs import git
 
     started = time.perf_counter()
-    unknown = options.skip - set(CHECKS)
+    unknown = options.skip - set(NAMES)
     if unknown:
         raise ConfigError(
-            f"--skip {', '.join(sorted(unknown))}: unknown check (checks: {', '.join(CHECKS)})"
+            f"--skip {', '.join(sorted(unknown))}: unknown check (checks: {', '.join(NAMES)})"
         )
     apps = [a.name for a in config.select_apps(options.apps)]
     skip = set(options.skip)
@@ -112,199 +128,129 @@ def run_checks(config: Config, options: CheckOptions) -> CheckReport:
         say("graph: loading migrations")
         loader = MigrationLoader(config)
     except (NodeNotFoundError, CircularDependencyError, BadMigrationError) as exc:
-        report.results.append(CheckResult("graph", findings=[_loader_finding(config, exc)]))
+        report.results.append(
+            CheckResult("graph", findings=[graph_check.loader_finding(config, exc)])
+        )
         return _finished(report, started, skip_rest="the migrations do not load")
     report.graph = loader.graph
     report.migrations = len(loader.graph)
-    allow = set(options.allow_irreversible) | set(config.allow_irreversible)
-    context = CheckContext(
-        config,
-        loader,
-        apps,
-        repo_root=repo_root,
-        allow_irreversible=allow,
-        progress=options.progress,
-    )
-    _resolve_base(context, options, repo_root)
-    report.base_ref = context.base_ref
-    report.new_migrations = set(context.new_migrations or ())
-
-    from migrate_core.checks import chain
-    from migrate_core.checks import destructive
-    from migrate_core.checks import drift
-    from migrate_core.checks import git_integrity
-    from migrate_core.checks import graph as graph_check
-    from migrate_core.checks import missing
-
-    def timed(name: str, fn: Callable[[], CheckResult]) -> None:
-        if name in skip:
-            report.results.append(CheckResult(name, summary="skipped", skipped=True))
-            return
-        say(f"{CHECKS[name]}: running")
-        t = time.perf_counter()
-        result = fn()
-        result.duration = time.perf_counter() - t
-        report.results.append(result)
-
-    timed("graph", lambda: graph_check.run(context))
-    broken = graph_check.state_findings(context)
-    if broken:
-        # Everything but git needs the migrations' state: report where it breaks, not a crash.
-        graph_result = report.results[-1]
-        graph_result.skipped = False
-        graph_result.findings.extend(broken)
-        timed("git", lambda: git_integrity.run(context))
-        return _finished(report, started, skip_rest="the migrations do not fit together")
-    timed("missing", lambda: missing.run(context))
-    timed("git", lambda: git_integrity.run(context))
-    needs_db = not ({"reversibility", "drift"} <= skip)
+    base = resolve_base(config, loader, options.base_ref, repo_root)
+    report.base_ref = base.ref
+    report.new_migrations = set(base.new_migrations or ())
     with ExitStack() as stack:
-        if needs_db:
-            from migrate_core.db.scratch import scratch_database
-
-            say("creating scratch databases")
-            context.chain_database_url = stack.enter_context(
-                scratch_database(options.database_url, label="chain")
-            )
-            if "reversibility" in skip:
-                _plain_chain(context)
-            else:
-                timed("reversibility", lambda: chain.run(context))
-            if "drift" not in skip:
-                # A borrowed database is the only one: drift takes its turn in it.
-                expected_url = (
-                    None
-                    if getattr(context.chain_database_url, "borrowed", False)
-                    else stack.enter_context(scratch_database(options.database_url, label="models"))
-                )
-                timed("drift", lambda: drift.run(context, expected_url))
-    timed("destructive", lambda: destructive.run(context))
+        resources = Resources(
+            config,
+            loader,
+            apps,
+            repo_root=repo_root,
+            base=base,
+            stack=stack,
+            plan_models=lambda: plan_models(config, loader, apps),
+            database_url=options.database_url,
+            allow_irreversible=set(options.allow_irreversible) | set(config.allow_irreversible),
+            progress=options.progress,
+        )
+        for check in REGISTRY:
+            if check.name in skip:
+                report.results.append(CheckResult(check.name, summary="skipped", skipped=True))
+                continue
+            t = time.perf_counter()
+            result = _run_one(check, resources)
+            result.duration = time.perf_counter() - t
+            report.results.append(result)
     return _finished(report, started)
+
+
+def _run_one(check: Check, resources: Resources) -> CheckResult:
+    """The check's result, or why it could not run: the first unmet need decides."""
+    from migrate_core.checks.resources import REASONS
+
+    for need in check.needs:
+        unmet = resources.unmet(need)
+        if unmet is None:
+            continue
+        finding = resources.claim(need, check.name)
+        if finding is not None:
+            return CheckResult(check.name, findings=[finding])
+        reason = check.skip_reasons.get(need, REASONS[need])
+        return CheckResult(check.name, summary=f"skipped: {reason}", skipped=True)
+    resources.say(f"{check.title}: running")
+    return check.run(resources)
+
+
+def plan_models(config: Config, loader: MigrationLoader, apps: list[str]) -> ModelsOutcome:
+    """What makemigrations would write for ``apps``, or where the models fail to import.
+
+    With two leaves there is no single current state to compare with: not planned.
+    """
+    from migrate_core.checks.missing import MODELS_DO_NOT_IMPORT
+    from migrate_core.checks.registry import check_of
+    from migrate_core.checks.resources import ModelsOutcome
+    from migrate_core.usecases.makemigrations import pending_changes
+
+    if loader.graph.conflicts():
+        return ModelsOutcome()
+    by_app: dict[str, list[str]] = {}
+    try:
+        answer = _in_project_python(config, apps)
+        if answer is not None:
+            for m in answer["migrations"]:
+                by_app.setdefault(m["app"], []).extend(m["descriptions"])
+        else:
+            migrations, _declined = pending_changes(config, apps)
+            for nm in migrations:
+                by_app.setdefault(nm.app, []).extend(nm.descriptions)
+    except ModelImportError as exc:
+        # In CI a broken models file is a finding on its line, like any other problem.
+        code = MODELS_DO_NOT_IMPORT.code
+        return ModelsOutcome(
+            failure=Finding(
+                check_of(code),
+                MODELS_DO_NOT_IMPORT.severity,
+                str(exc),
+                file=Path(exc.path) if exc.path else None,
+                line=exc.line,
+                code=code,
+            )
+        )
+    return ModelsOutcome(pending=by_app)
+
+
+def _in_project_python(config: Config, apps: list[str]) -> dict[str, Any] | None:
+    """The worker's answer when ``python = ...`` names another interpreter, else None.
+
+    The models may import packages only the project's environment has (a pre-commit
+    hook's environment has migrate-core and SQLAlchemy, nothing else): plan there, as
+    makemigrations does.
+    """
+    from migrate_core.usecases import worker
+
+    if not config.python:
+        return None
+    python = worker.resolve_python(config.python, config.root)
+    if not worker.uses_other_python(python):
+        return None
+    request = {
+        "pyproject": str(config.path),
+        "section": config.raw,
+        "apps": list(apps),
+        "mode": "pending",
+    }
+    return worker.run_in(python, request)
 
 
 def _finished(report: CheckReport, started: float, *, skip_rest: str | None = None) -> CheckReport:
     """Every check once, in the documented order: the ones that did not run as skipped.
 
-    ``skip_rest``: why the checks that did not run were skipped (else ``--skip`` did it).
+    ``skip_rest``: why the checks that did not run were skipped.
     """
+    from migrate_core.checks.registry import NAMES
+
     done = {r.name for r in report.results}
     reason = f"skipped: {skip_rest}" if skip_rest else "skipped"
     report.results.extend(
-        CheckResult(n, summary=reason, skipped=True) for n in CHECKS if n not in done
+        CheckResult(n, summary=reason, skipped=True) for n in NAMES if n not in done
     )
-    order = list(CHECKS)
-    report.results.sort(key=lambda r: order.index(r.name))
+    report.results.sort(key=lambda r: NAMES.index(r.name))
     report.duration = time.perf_counter() - started
     return report
-
-
-def _loader_finding(config: Config, exc: Exception) -> Finding:
-    path = getattr(exc, "path", None)
-    line = getattr(exc, "line", None)
-    app = migration = None
-    node = getattr(exc, "node", None)
-    if path is None and node is not None:
-        # A missing dependency: point at the file that declares it, so that the
-        # annotation lands on the line to fix.
-        found = _declaring_file(config, tuple(node))
-        if found is not None:
-            app, migration, path, line = found
-    return Finding(
-        "graph",
-        ERROR,
-        str(exc),
-        app=app,
-        migration=migration,
-        file=Path(path) if path else None,
-        line=line,
-    )
-
-
-def _declaring_file(config: Config, node: tuple[str, ...]) -> tuple[str, str, Path, int] | None:
-    """The first migration file whose ``dependencies`` name ``node``, with the line."""
-    import ast
-
-    for app in config.apps.values():
-        folder = app.migrations_dir
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.glob("*.py")):
-            if path.name.startswith(("_", ".", "~")):
-                continue
-            try:
-                tree = ast.parse(path.read_bytes())
-            except (OSError, SyntaxError, ValueError):
-                continue
-            for item in ast.walk(tree):
-                if isinstance(item, (ast.Tuple, ast.List)) and len(item.elts) == 2:
-                    try:
-                        value = ast.literal_eval(item)
-                    except ValueError:
-                        continue
-                    if tuple(value) == node:
-                        return app.name, path.stem, path, item.lineno
-    return None
-
-
-def _plain_chain(context: CheckContext) -> None:
-    """Only the drift check wants the database: apply the chain without reversing."""
-    from migrate_core.checks import chain
-    from migrate_core.db import engine as db
-    from migrate_core.db.executor import MigrationExecutor
-    from migrate_core.db.recorder import MigrationRecorder
-    from migrate_core.errors import MigrationFailed
-
-    assert context.chain_database_url is not None
-    with db.open_connection(context.chain_database_url, scratch=True) as conn:
-        MigrationRecorder(conn).ensure_table()
-        executor = MigrationExecutor(conn, context.config, loader=context.loader)
-        try:
-            executor.migrate(executor.migration_plan(executor.targets_for(None, None)))
-            context.chain_ok = True
-        except MigrationFailed as exc:
-            # Reversibility is skipped, so nobody else reports this: drift does.
-            context.chain_ok = False
-            if exc.key is not None:
-                context.chain_failure = chain.failure_finding(
-                    context, exc.key, "does not apply", exc, check="drift"
-                )
-            else:
-                context.chain_failure = Finding("drift", ERROR, str(exc))
-
-
-def _resolve_base(context: CheckContext, options: CheckOptions, repo_root: Path | None) -> None:
-    from migrate_core.vcs import git
-
-    ref = options.base_ref
-    if ref is None and os.environ.get("GITHUB_ACTIONS") == "true":
-        ref = os.environ.get("GITHUB_BASE_REF") or None
-    if ref is None:
-        return
-    context.base_ref = ref
-    if repo_root is None:
-        context.base_error = (
-            f"--base-ref {ref}: {context.config.root} is not inside a git repository"
-        )
-        return
-    try:
-        context.base_commit = git.resolve_base(repo_root, ref)
-        context.base_tip = git.resolve_ref(repo_root, ref)
-    except GitError as exc:
-        context.base_error = str(exc)
-        return
-    changed = git.changed_files(
-        repo_root,
-        context.base_commit,
-        [context.config.app(a).migrations_dir for a in context.config.apps],
-    )
-    new: set[Key] = set()
-    for path, status in changed.items():
-        if status != "A" or not path.endswith(".py"):
-            continue
-        absolute = (repo_root / path).resolve()
-        for app in context.config.apps.values():
-            if absolute.parent == app.migrations_dir.resolve():
-                key = (app.name, absolute.stem)
-                if key in context.loader.files:
-                    new.add(key)
-    context.new_migrations = new

@@ -63,10 +63,6 @@ class Operation:
         """(table, column) pairs changed, column ``None`` for the table as a whole."""
         return {(t, None) for t in self.tables() or ()}
 
-    def data_loss(self, before: ProjectState) -> str | None:
-        """What data this operation destroys when run forwards, or ``None``."""
-        return None
-
     def __repr__(self) -> str:
         try:
             return self.render().text

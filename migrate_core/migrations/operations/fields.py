@@ -108,18 +108,6 @@ class AddField(Operation):
     def touches(self) -> set[tuple[str, str | None]]:
         return {(self.table_name, self.column.name)}
 
-    def data_loss(self, before: ProjectState) -> str | None:
-        if (
-            not self.column.nullable
-            and self.column.server_default is None
-            and self.fill_value is None
-        ):
-            return (
-                f"adds NOT NULL column {self.table_name}.{self.column.name} without a default: "
-                "fails on a table that has rows"
-            )
-        return None
-
 
 class RemoveField(Operation):
     """Drop a column. Its definition, and the indexes and keys on it, come back on rollback."""
@@ -178,9 +166,6 @@ class RemoveField(Operation):
 
     def touches(self) -> set[tuple[str, str | None]]:
         return {(self.table_name, self.name)}
-
-    def data_loss(self, before: ProjectState) -> str | None:
-        return f"drops column {self.table_name}.{self.name} (its data is lost)"
 
 
 class AlterField(Operation):
@@ -251,26 +236,6 @@ class AlterField(Operation):
     def touches(self) -> set[tuple[str, str | None]]:
         return {(self.table_name, self.column.name)}
 
-    def data_loss(self, before: ProjectState) -> str | None:
-        try:
-            old = self._old(before)
-        except InvalidStateError:
-            return None
-        where = f"{self.table_name}.{self.column.name}"
-        narrowing = narrowing_change(old, self.column)
-        if narrowing:
-            return (
-                f"narrows column {where} ({narrowing}): values that do not fit are cut or rejected"
-            )
-        if (
-            old.nullable
-            and not self.column.nullable
-            and self.column.server_default is None
-            and self.fill_value is None
-        ):
-            return f"makes column {where} NOT NULL without a default: fails if any row holds NULL"
-        return None
-
 
 def describe_column_change(old: st.ColumnState, new: st.ColumnState) -> list[str]:
     changes = []
@@ -285,32 +250,6 @@ def describe_column_change(old: st.ColumnState, new: st.ColumnState) -> list[str
     if old.autoincrement != new.autoincrement:
         changes.append("autoincrement" if new.autoincrement else "no autoincrement")
     return changes
-
-
-_SIZE_ATTRS = ("length", "precision", "scale")
-
-
-def narrowing_change(old: st.ColumnState, new: st.ColumnState) -> str | None:
-    """How a type change can lose data, or ``None`` when it only widens or keeps the type."""
-    if old.type_code == new.type_code:
-        return None
-    old_t, new_t = old.type, new.type
-    old_sql, new_sql = sqla.type_sql(old_t), sqla.type_sql(new_t)
-    if type(old_t) is type(new_t) or old_t._type_affinity is new_t._type_affinity:
-        for attr in _SIZE_ATTRS:
-            a, b = getattr(old_t, attr, None), getattr(new_t, attr, None)
-            if a is None and b is not None:
-                return f"{old_sql} -> {new_sql}"
-            if isinstance(a, int) and isinstance(b, int) and b < a:
-                return f"{old_sql} -> {new_sql}"
-        old_enums = getattr(old_t, "enums", None)
-        new_enums = getattr(new_t, "enums", None)
-        if old_enums is not None and new_enums is not None:
-            lost = [v for v in old_enums if v not in new_enums]
-            if lost:
-                return f"enum values {', '.join(lost)} removed"
-        return None
-    return f"{old_sql} -> {new_sql}"
 
 
 class RenameField(Operation):

@@ -134,9 +134,6 @@ class DeleteModel(Operation):
     def tables(self) -> set[str]:
         return {self.name}
 
-    def data_loss(self, before: ProjectState) -> str | None:
-        return f"drops table {self.name} (all its rows are lost)"
-
 
 class RenameModel(Operation):
     symbol = ">"

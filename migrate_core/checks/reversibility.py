@@ -1,4 +1,4 @@
-"""Check 4: the chain applies from nothing, and every migration reverses cleanly.
+"""The reversibility check: the chain applies from nothing, and every migration reverses cleanly.
 
 On a scratch database, for each migration in plan order: reflect the tables it
 touches, apply it, reflect, unapply it, reflect and compare with before (must
@@ -9,7 +9,9 @@ and Python code touch what they like; around those, every table is reflected.
 A migration that does not reverse cleanly leaves the scratch database in a
 state no migration expects. Rather than stop there (and hide every later
 problem), the scratch database is emptied and the chain replayed forwards up
-to that point, and the check goes on.
+to that point, and the check goes on. At the end the whole chain is applied: the
+check says so to the resources (:meth:`Resources.chain_applied`), so the drift
+check compares that database without applying the chain a second time.
 """
 
 from __future__ import annotations
@@ -17,21 +19,47 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from typing import Any
 
-from migrate_core.checks import ERROR
-from migrate_core.checks import CheckContext
-from migrate_core.checks import CheckResult
-from migrate_core.checks import Finding
+from migrate_core.checks.base import Check
+from migrate_core.checks.findings import ERROR
+from migrate_core.checks.findings import CheckResult
+from migrate_core.checks.findings import Finding
+from migrate_core.checks.findings import Rule
+from migrate_core.checks.resources import DATABASE
+from migrate_core.checks.resources import STATE
 from migrate_core.errors import MigrationFailed
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
+    from migrate_core.checks.resources import Resources
     from migrate_core.db.executor import MigrationExecutor
     from migrate_core.migrations.graph import Key
     from migrate_core.migrations.migration import Migration
     from migrate_core.schema.state import ProjectState
 
 HISTORY = ("migrate_core_migrations",)
+
+IRREVERSIBLE = Rule("MC501", "migration cannot be reversed", ERROR)
+UNAPPLY_LEAVES_DIFFERENCES = Rule("MC502", "unapplying leaves the schema changed", ERROR)
+REAPPLY_DIFFERS = Rule("MC503", "unapply and apply again gives another schema", ERROR)
+DOES_NOT_REVERSE = Rule("MC504", "fails to unapply and apply again", ERROR)
+DOES_NOT_APPLY = Rule("MC505", "fails to apply", ERROR)
+
+
+class ReversibilityCheck(Check):
+    name = "reversibility"
+    title = "reversibility"
+    needs = (STATE, DATABASE)
+    codes = (
+        IRREVERSIBLE,
+        UNAPPLY_LEAVES_DIFFERENCES,
+        REAPPLY_DIFFERS,
+        DOES_NOT_REVERSE,
+        DOES_NOT_APPLY,
+    )
+
+    def run(self, resources: Resources) -> CheckResult:
+        return run(resources)
 
 
 def touched_tables(migration: Migration) -> set[str] | None:
@@ -62,10 +90,8 @@ def blame_index(migration: Migration) -> int | None:
 class ChainRunner:
     """Apply, unapply and replay migrations on the scratch database."""
 
-    def __init__(
-        self, context: CheckContext, conn: Connection, executor: MigrationExecutor
-    ) -> None:
-        self.context = context
+    def __init__(self, resources: Resources, conn: Connection, executor: MigrationExecutor) -> None:
+        self.resources = resources
         self.conn = conn
         self.executor = executor
 
@@ -128,7 +154,7 @@ class ChainRunner:
         self.executor.sole_writer()
         state = ProjectState()
         for key in plan[:upto]:
-            migration = self.context.loader.migration(key)
+            migration = self.resources.loader.migration(key)
             self.executor.run_migration(migration, state, backwards=False)
             state = migration.mutate_state(state)
         return state
@@ -152,53 +178,59 @@ def _materialize(statements: tuple[tuple[str, str, str, str], ...]) -> Any:
         engine.dispose()
 
 
-def run(context: CheckContext) -> CheckResult:
+def run(resources: Resources) -> CheckResult:
     from migrate_core.db import engine as db
     from migrate_core.db.executor import MigrationExecutor
     from migrate_core.db.recorder import MigrationRecorder
     from migrate_core.schema.state import ProjectState
 
-    result = CheckResult("reversibility")
-    assert context.chain_database_url is not None
-    loader = context.loader
+    result = CheckResult(ReversibilityCheck.name)
+    loader = resources.loader
     plan = loader.graph.full_plan()
     total = len(plan)
-    with db.open_connection(context.chain_database_url, scratch=True) as conn:
+
+    def stopped(finding: Finding, key: Key) -> CheckResult:
+        result.findings.append(finding)
+        result.summary = f"stopped at {key[0]}.{key[1]}"
+        resources.chain_applied(finding)
+        return result
+
+    with db.open_connection(resources.chain_database(), scratch=True) as conn:
         MigrationRecorder(conn).ensure_table()
-        runner = ChainRunner(context, conn, MigrationExecutor(conn, context.config, loader=loader))
+        runner = ChainRunner(
+            resources, conn, MigrationExecutor(conn, resources.config, loader=loader)
+        )
         executor = runner.executor
         executor.sole_writer()
         state: ProjectState = ProjectState()
         for i, key in enumerate(plan, 1):
             migration = loader.migration(key)
-            if context.progress is not None:
-                context.progress(f"reversibility: migration {i} of {total}, {key[0]}.{key[1]}")
+            resources.say(f"reversibility: migration {i} of {total}, {key[0]}.{key[1]}")
             touched = touched_tables(migration)
-            in_scope = context.in_scope(key)
+            in_scope = resources.in_scope(key)
             after_state = migration.mutate_state(state)
             before = runner.reflect(touched)
             try:
                 executor.run_migration(migration, state, backwards=False)
             except MigrationFailed as exc:
-                result.findings.append(failure_finding(context, key, "does not apply", exc))
-                result.summary = f"stopped at {key[0]}.{key[1]}"
-                context.chain_ok = False
-                return result
+                return stopped(
+                    resources.failure_finding(key, "does not apply", exc, DOES_NOT_APPLY.code), key
+                )
             if not migration.reversible:
-                label = f"{key[0]}.{key[1]}"
-                if in_scope and label not in context.allow_irreversible:
+                if in_scope:
+                    label = f"{key[0]}.{key[1]}"
                     index = next(
                         n for n, op in enumerate(migration.operations) if not op.reversible
                     )
                     op = migration.operations[index]
                     result.findings.append(
-                        context.migration_finding(
-                            "reversibility",
-                            ERROR,
-                            key,
+                        resources.finding(
+                            IRREVERSIBLE.code,
                             f"{op.describe()} cannot be reversed, so {key[1]} cannot be rolled back; "
                             f"give it a reverse, or accept it with --allow-irreversible {label} "
-                            "(or allow-irreversible in [tool.migrate-core])",
+                            f"(or allow-irreversible in [tool.migrate-core], or "
+                            f'accept = ("{IRREVERSIBLE.code}",) in the migration)',
+                            key=key,
                             op_index=index,
                         )
                     )
@@ -211,7 +243,13 @@ def run(context: CheckContext) -> CheckResult:
                 undone = runner.reflect(touched)
                 for diff in runner.differences(before, undone):
                     problems.append(
-                        _blame(context, key, migration, f"after unapply, {diff.message}")
+                        _blame(
+                            resources,
+                            key,
+                            migration,
+                            UNAPPLY_LEAVES_DIFFERENCES,
+                            f"after unapply, {diff.message}",
+                        )
                     )
                 if not problems:
                     executor.run_migration(migration, state, backwards=False)
@@ -219,15 +257,18 @@ def run(context: CheckContext) -> CheckResult:
                     for diff in runner.differences(after, redone):
                         problems.append(
                             _blame(
-                                context,
+                                resources,
                                 key,
                                 migration,
+                                REAPPLY_DIFFERS,
                                 f"after unapply and apply again, {diff.message}",
                             )
                         )
             except MigrationFailed as exc:
                 problems.append(
-                    failure_finding(context, key, "does not unapply and apply again cleanly", exc)
+                    resources.failure_finding(
+                        key, "does not unapply and apply again cleanly", exc, DOES_NOT_REVERSE.code
+                    )
                 )
             if problems:
                 if in_scope:
@@ -235,42 +276,23 @@ def run(context: CheckContext) -> CheckResult:
                 try:
                     state = runner.rebuild(plan, i)
                 except MigrationFailed as exc:
-                    result.findings.append(
-                        failure_finding(context, key, "does not apply on a rebuilt chain", exc)
+                    return stopped(
+                        resources.failure_finding(
+                            key, "does not apply on a rebuilt chain", exc, DOES_NOT_APPLY.code
+                        ),
+                        key,
                     )
-                    result.summary = f"stopped at {key[0]}.{key[1]}"
-                    context.chain_ok = False
-                    return result
                 continue
             state = after_state
-    context.chain_ok = True
-    if not result.findings:
+    resources.chain_applied()
+    if not result.problems:
         result.summary = (
             f"{total} migration{'s' if total != 1 else ''} applied, reversed and applied again"
         )
     return result
 
 
-def _blame(context: CheckContext, key: Key, migration: Migration, message: str) -> Finding:
-    return context.migration_finding(
-        "reversibility", ERROR, key, message, op_index=blame_index(migration)
-    )
-
-
-def failure_finding(
-    context: CheckContext,
-    key: Key,
-    what: str,
-    exc: MigrationFailed,
-    *,
-    check: str = "reversibility",
+def _blame(
+    resources: Resources, key: Key, migration: Migration, rule: Rule, message: str
 ) -> Finding:
-    """A migration that failed to run: its file and line, the operation, the database's words."""
-    detail = (
-        f"{exc.operation}: {exc.error}"
-        if exc.operation
-        else (exc.error or str(exc).splitlines()[0])
-    )
-    return context.migration_finding(
-        check, ERROR, key, f"{key[1]} {what}: {detail}", op_index=exc.op_index
-    )
+    return resources.finding(rule.code, message, key=key, op_index=blame_index(migration))
