@@ -160,14 +160,14 @@ class DestructiveCheck(Check):
                 migration.mutate_state(state, copy=False)
                 continue
             looked += 1
-            for index, op in enumerate(migration.operations):
+            for step in migration.steps(state):
                 for rule, lost in RULES:
-                    message = lost(op, state)
+                    message = lost(step.operation, step.before)
                     if message:
                         result.findings.append(
-                            resources.finding(rule.code, message, key=key, op_index=index)
+                            resources.finding(rule.code, message, key=key, op_index=step.index)
                         )
-                op.state_forwards(migration.app, state)
+                state = step.after
         if not result.problems:
             result.summary = (
                 f"{looked} new migration{'s' if looked != 1 else ''}, nothing destructive"
