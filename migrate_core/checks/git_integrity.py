@@ -44,7 +44,7 @@ def declared_dependencies(source: bytes) -> list[Key]:
 
 def run(context: CheckContext) -> CheckResult:
     from migrate_core.migrations.graph import MigrationGraph
-    from migrate_core.vcs import git
+    from migrate_core.vcs import history
 
     result = CheckResult("git")
     if context.base_error:
@@ -56,7 +56,7 @@ def run(context: CheckContext) -> CheckResult:
         return result
     root = context.repo_root
     folders = {app: context.config.app(app).migrations_dir for app in context.apps}
-    changed = git.changed_files(root, context.base_commit, list(folders.values()))
+    changed = history.changed_files(root, context.base_commit, list(folders.values()))
     for path, status in sorted(changed.items()):
         if not path.endswith(".py") or Path(path).name.startswith(("_", ".")):
             continue
@@ -84,7 +84,7 @@ def run(context: CheckContext) -> CheckResult:
         rel = _relative(root, folder)
         names = [
             Path(p).stem
-            for p in git.list_files_at(root, tip, rel)
+            for p in history.list_files_at(root, tip, rel)
             if p.endswith(".py") and not Path(p).name.startswith(("_", "."))
         ]
         if not names:
@@ -93,7 +93,7 @@ def run(context: CheckContext) -> CheckResult:
         deps: dict[str, list[Key]] = {}
         for name in names:
             graph.add_node((app, name))
-            source = git.file_at(root, tip, f"{rel}/{name}.py") or b""
+            source = history.file_at(root, tip, f"{rel}/{name}.py") or b""
             deps[name] = declared_dependencies(source)
         for name, ds in deps.items():
             for dep in ds:

@@ -6,13 +6,16 @@ This is ``makemigrations --check``: the operations it would write are listed.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from migrate_core.checks import ERROR
 from migrate_core.checks import CheckContext
 from migrate_core.checks import CheckResult
 from migrate_core.checks import Finding
 from migrate_core.errors import ModelImportError
+
+if TYPE_CHECKING:
+    from migrate_core.usecases.worker import PlanAnswer
 
 
 def run(context: CheckContext) -> CheckResult:
@@ -28,8 +31,8 @@ def run(context: CheckContext) -> CheckResult:
     try:
         answer = _in_project_python(context)
         if answer is not None:
-            for m in answer["migrations"]:
-                by_app.setdefault(m["app"], []).extend(m["descriptions"])
+            for m in answer.migrations:
+                by_app.setdefault(m.app, []).extend(m.descriptions)
         else:
             migrations, _declined = pending_changes(context.config, context.apps)
             for nm in migrations:
@@ -67,7 +70,7 @@ def run(context: CheckContext) -> CheckResult:
     return result
 
 
-def _in_project_python(context: CheckContext) -> dict[str, Any] | None:
+def _in_project_python(context: CheckContext) -> PlanAnswer | None:
     """The worker's answer when ``python = ...`` names another interpreter, else None.
 
     The models may import packages only the project's environment has (a pre-commit
@@ -82,10 +85,7 @@ def _in_project_python(context: CheckContext) -> dict[str, Any] | None:
     python = worker.resolve_python(config.python, config.root)
     if not worker.uses_other_python(python):
         return None
-    request = {
-        "pyproject": str(config.path),
-        "section": config.raw,
-        "apps": list(context.apps),
-        "mode": "pending",
-    }
+    request = worker.PlanRequest(
+        pyproject=str(config.path), section=config.raw, apps=tuple(context.apps), mode="pending"
+    )
     return worker.run_in(python, request)

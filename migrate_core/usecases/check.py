@@ -88,7 +88,7 @@ def _dialect_of(url: str | None) -> str:
 
 def run_checks(config: Config, options: CheckOptions) -> CheckReport:
     from migrate_core.migrations.loader import MigrationLoader
-    from migrate_core.vcs import git
+    from migrate_core.vcs import runner
 
     started = time.perf_counter()
     unknown = options.skip - set(CHECKS)
@@ -101,7 +101,7 @@ def run_checks(config: Config, options: CheckOptions) -> CheckReport:
     if options.no_database:
         skip |= set(DATABASE_CHECKS)
     dialect = _dialect_of(options.database_url)
-    repo_root = git.repo_root(config.root)
+    repo_root = runner.repo_root(config.root)
     report = CheckReport([], config.root, repo_root, dialect, 0, 0.0, apps=apps)
 
     def say(message: str) -> None:
@@ -273,7 +273,7 @@ def _plain_chain(context: CheckContext) -> None:
 
 
 def _resolve_base(context: CheckContext, options: CheckOptions, repo_root: Path | None) -> None:
-    from migrate_core.vcs import git
+    from migrate_core.vcs import history
 
     ref = options.base_ref
     if ref is None and os.environ.get("GITHUB_ACTIONS") == "true":
@@ -287,12 +287,12 @@ def _resolve_base(context: CheckContext, options: CheckOptions, repo_root: Path 
         )
         return
     try:
-        context.base_commit = git.resolve_base(repo_root, ref)
-        context.base_tip = git.resolve_ref(repo_root, ref)
+        context.base_commit = history.resolve_base(repo_root, ref)
+        context.base_tip = history.resolve_ref(repo_root, ref)
     except GitError as exc:
         context.base_error = str(exc)
         return
-    changed = git.changed_files(
+    changed = history.changed_files(
         repo_root,
         context.base_commit,
         [context.config.app(a).migrations_dir for a in context.config.apps],
