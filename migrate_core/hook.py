@@ -267,7 +267,7 @@ def _rename_hints(repo: Path, config: Any, staged: list[Path]) -> list[RenameHin
     return hints
 
 
-def _plan(config: Any, models_root: Path, hints: list[Any], *, mode: Mode) -> PlanAnswer:
+def _plan(config: Any, models_root: Path, hints: list[RenameHint], *, mode: Mode) -> PlanAnswer:
     """Plan the migrations for the staged models, in this interpreter or the project's."""
     from migrate_core.usecases import worker
 

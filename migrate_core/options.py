@@ -171,6 +171,10 @@ def add_hook_arguments(
             kwargs["choices"] = _choices(option, check_names)
             if option.metavar:
                 kwargs["metavar"] = option.metavar
+            elif option.choices == CHECK_NAMES:
+                # Without a metavar argparse lists the choices while adding the argument,
+                # which would ask for the check names on every commit.
+                kwargs["metavar"] = "CHECK"
         parser.add_argument(option.flag, **kwargs)
 
 
