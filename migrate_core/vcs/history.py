@@ -114,7 +114,7 @@ def _resolve(repo: _Repository, rev: str) -> str | None:
     """The full sha of the commit ``rev`` names (an annotated tag peels to its commit), or
     None if it names none here.
 
-    Asked of ``git rev-parse --verify`` through ``repo.git``, not of ``Repo.commit`` /
+    Asked of ``git rev-parse --verify`` through GitPython's ``Git``, not of ``Repo.commit`` /
     ``Repo.rev_parse``: those re-implement revision syntax in Python, and it differs
     from git on names a developer may well pass as the base: ``@{upstream}`` (``@{u}``,
     ``main@{u}``) fails with ValueError and ``main@{yesterday}`` raises
@@ -133,7 +133,7 @@ def _merge_base(repo: _Repository, a: str, b: str) -> str | None:
     """The best common ancestor of commits ``a`` and ``b``, None if git finds none (exit 1),
     which in a shallow clone usually means the history joining them was not fetched.
 
-    ``git merge-base`` through ``repo.git`` rather than ``Repo.merge_base``: that one
+    ``git merge-base`` through GitPython's ``Git`` rather than ``Repo.merge_base``: that one
     only adds a Commit object per answer, looked up by a Python parser that accepts
     SHA-1 names only (in a SHA-256 repository it raises BadName), to give us back
     the sha we already have.
@@ -152,8 +152,8 @@ def _merge_base(repo: _Repository, a: str, b: str) -> str | None:
 def _shallow_commits(repo: _Repository) -> set[str] | None:
     """The commits at the shallow boundary, or None if the clone is complete.
 
-    Read from ``shallow`` in the common git dir (shared by all worktrees, found by
-    GitPython); git itself calls a repository shallow exactly when it can open that
+    Read from ``shallow`` in the common git dir (shared by all worktrees, see
+    :func:`~migrate_core.vcs.runner.common_dir_of`); git itself calls a repository shallow exactly when it can open that
     file, which is what :func:`is_shallow` answers with one more process.
     """
     try:
