@@ -8,7 +8,6 @@ only a person can answer (``makemigrations --noinput``).
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -397,106 +396,20 @@ def install_hook(stage: bool, force: bool) -> None:
 
 
 def _check_options(fn: F) -> F:
-    options = [
-        click.option(
-            "--database-url",
-            help="Server for the scratch databases (default: a temporary SQLite file).",
-        ),
-        click.option(
-            "--base-ref",
-            help="Base branch to compare with (default: GITHUB_BASE_REF in GitHub Actions).",
-        ),
-        click.option(
-            "--format",
-            "output_format",
-            type=click.Choice(["text", "json", "github"]),
-            default="text",
-            show_default=True,
-        ),
-        click.option("--app", "apps", multiple=True, help="Check only this app (repeatable)."),
-        click.option(
-            "--skip",
-            multiple=True,
-            type=click.Choice(["graph", "missing", "git", "reversibility", "drift", "destructive"]),
-            help="Skip a check (repeatable).",
-        ),
-        click.option(
-            "--no-database", is_flag=True, help="Skip the checks that need a scratch database."
-        ),
-        click.option(
-            "--allow-irreversible",
-            multiple=True,
-            metavar="APP.NAME",
-            help="Accept a known irreversible migration.",
-        ),
-        click.option("--strict", is_flag=True, help="Warnings fail the run too."),
-        click.option(
-            "--json-report",
-            type=click.Path(dir_okay=False),
-            help="Also write the JSON report to this file.",
-        ),
-    ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+    from migrate_core import console
+    from migrate_core.options import click_options
+
+    return click_options(fn, console.check_names)
 
 
-def _run_check(
-    config_path: str | None,
-    database_url: str | None,
-    base_ref: str | None,
-    output_format: str,
-    apps: tuple[str, ...],
-    skip: tuple[str, ...],
-    no_database: bool,
-    allow_irreversible: tuple[str, ...],
-    strict: bool,
-    json_report: str | None,
-) -> None:
-    import signal
+def _run_check(config_path: str | None, **values: Any) -> None:
+    from migrate_core import console
+    from migrate_core.options import CheckArgs
 
-    from migrate_core.checks import report as rp
-    from migrate_core.config import load_config
-    from migrate_core.usecases.check import CheckOptions
-    from migrate_core.usecases.check import run_checks
-
-    def _terminate(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt  # so that the scratch databases are dropped on the way out
-
-    signal.signal(signal.SIGTERM, _terminate)
-    config = load_config(config_path)
-    progress = None
-    if output_format == "text" and sys.stderr.isatty():
-
-        def progress(message: str) -> None:
-            click.echo(f"\r\033[K{message}", nl=False, err=True)
-
-    options = CheckOptions(
-        database_url=database_url,
-        base_ref=base_ref,
-        apps=list(apps),
-        skip=set(skip),
-        allow_irreversible=set(allow_irreversible),
-        no_database=no_database,
-        progress=progress,
-    )
-    result = run_checks(config, options)
-    if progress is not None:
-        click.echo("\r\033[K", nl=False, err=True)
-    if output_format == "json":
-        click.echo(rp.render_json(result), nl=False)
-    elif output_format == "github":
-        click.echo(rp.render_github(result), nl=False)
-        summary = os.environ.get("GITHUB_STEP_SUMMARY")
-        if summary:
-            with open(summary, "a", encoding="utf-8") as f:
-                f.write(rp.render_summary(result))
-    else:
-        click.echo(rp.render_text(result, colour=sys.stdout.isatty()), nl=False)
-    if json_report:
-        Path(json_report).write_text(rp.render_json(result), encoding="utf-8")
-    if result.errors or (strict and result.warnings):
-        sys.exit(1)
+    console.terminate_as_interrupt()
+    code = console.run_check(config_path, CheckArgs.from_values(values))
+    if code:
+        sys.exit(code)
 
 
 @main.command("check")

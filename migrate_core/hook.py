@@ -28,9 +28,25 @@ from typing import Any
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from migrate_core.migrations.renames import RenameHint
+    from migrate_core.options import CheckArgs
+    from migrate_core.usecases.worker import Mode
+    from migrate_core.usecases.worker import PlanAnswer
+    from migrate_core.usecases.worker import PlannedMigration
+
 SECTION_MARKER = b"[tool.migrate-core"
 EXIT_OK = 0
 EXIT_FAIL = 1
+
+
+def exit_code(exc: BaseException) -> int:
+    """The hook's exit code for an error: the CLI's (:func:`migrate_core.errors.exit_code_for`),
+    except that "a question only a person can answer" (3) is a plain failure (1): git and
+    pre-commit only tell pass from fail, and the message already says what to run."""
+    from migrate_core.errors import exit_code_for
+
+    code = exit_code_for(exc)
+    return EXIT_FAIL if code == 3 else code
 
 
 def _say(text: str = "") -> None:
@@ -179,9 +195,9 @@ def _top_folder(start: Path) -> Path:
 
 def _repo(cwd: Path) -> Path:
     from migrate_core.errors import ConfigError
-    from migrate_core.vcs import git
+    from migrate_core.vcs import runner
 
-    repo = git.repo_root(cwd)
+    repo = runner.repo_root(cwd)
     if repo is None:
         raise ConfigError(f"{cwd} is not inside a git repository")
     return repo
@@ -192,11 +208,11 @@ def _staged_files(cwd: Path, given: list[str]) -> list[Path]:
         return [Path(f).absolute() for f in given]
     # A plain git hook gets no file names: ask git what the commit changes. Git runs
     # hooks at the top of the working tree, so finding it needs no git call of its own.
-    from migrate_core.vcs import git
+    from migrate_core.vcs import index
 
     top = _top_folder(cwd)
     repo = top if (top / ".git").exists() else _repo(cwd)
-    return [repo / s.path for s in git.staged_paths(repo)]
+    return [repo / s.path for s in index.staged_paths(repo)]
 
 
 # -- the slow path ---------------------------------------------------------------------------------
@@ -208,15 +224,15 @@ def _copy_staged(repo: Path, project_root: Path, dest: Path, skip: tuple[Path, .
     ``skip``: folders not to copy (the migrations, which are read from disk anyway and
     are most of the files in a long-lived project).
     """
-    from migrate_core.vcs import git
+    from migrate_core.vcs import index
 
     skipped = [_repo_relative(repo, folder) + "/" for folder in skip]
     files = [
         f
-        for f in git.tracked_files(repo, project_root)
+        for f in index.tracked_files(repo, project_root)
         if f.endswith(".py") and not any(f.startswith(s) for s in skipped)
     ]
-    git.export_index(repo, files, dest)
+    index.export_index(repo, files, dest)
     rel = project_root.resolve().relative_to(repo.resolve())
     return dest / rel
 
@@ -228,14 +244,12 @@ def _repo_relative(repo: Path, path: Path) -> str:
         return str(path)
 
 
-def _rename_hints(repo: Path, config: Any, staged: list[Path]) -> list[dict[str, Any]]:
-    """Renames the staged hunks of model files show, as plain dicts for the questioner."""
-    from dataclasses import asdict
-
+def _rename_hints(repo: Path, config: Any, staged: list[Path]) -> list[RenameHint]:
+    """Renames the staged hunks of model files show, for the questioner."""
     from migrate_core.migrations.renames import rename_hints
-    from migrate_core.vcs import git
+    from migrate_core.vcs import index
 
-    hints: list[dict[str, Any]] = []
+    hints: list[RenameHint] = []
     model_files = load_model_files(config.path) or set()
     for path in staged:
         if path.suffix != ".py" or (model_files and path.resolve() not in model_files):
@@ -244,34 +258,28 @@ def _rename_hints(repo: Path, config: Any, staged: list[Path]) -> list[dict[str,
             rel = path.resolve().relative_to(repo.resolve()).as_posix()
         except ValueError:
             continue
-        old, new = git.read_blobs(repo, [("HEAD", rel), (None, rel)])
+        old, new = index.read_blobs(repo, [("HEAD", rel), (None, rel)])
         if new is None:
             continue
-        hunks = git.staged_hunks(repo, rel)
+        hunks = index.staged_hunks(repo, rel)
         old_text = old.decode("utf-8", "replace") if old is not None else None
-        hints.extend(
-            asdict(h) for h in rename_hints(old_text, new.decode("utf-8", "replace"), hunks)
-        )
+        hints.extend(rename_hints(old_text, new.decode("utf-8", "replace"), hunks))
     return hints
 
 
-def _plan(
-    config: Any, models_root: Path, hints: list[dict[str, Any]], *, mode: str
-) -> dict[str, Any]:
+def _plan(config: Any, models_root: Path, hints: list[RenameHint], *, mode: Mode) -> PlanAnswer:
     """Plan the migrations for the staged models, in this interpreter or the project's."""
     from migrate_core.usecases import worker
 
-    request = {
-        "pyproject": str(config.path),
-        "section": config.raw,
-        "models_root": str(models_root),
-        "hints": hints,
-        "mode": mode,
-    }
+    request = worker.PlanRequest(
+        pyproject=str(config.path),
+        section=config.raw,
+        models_root=str(models_root),
+        hints=tuple(hints),
+        mode=mode,
+    )
     python = worker.resolve_python(config.python, config.root) if config.python else None
-    if python and worker.uses_other_python(python):
-        return worker.run_in(python, request)
-    return worker.handle(request)
+    return worker.plan(request, python)
 
 
 def _shown(path: Path, repo: Path) -> str:
@@ -379,7 +387,7 @@ def makemigrations_for(pyproject: Path, repo: Path, staged: list[Path], *, stage
     from migrate_core.config import load_config
     from migrate_core.errors import MigrateCoreError
     from migrate_core.errors import QuestionRequired
-    from migrate_core.vcs import git
+    from migrate_core.vcs import index
 
     config = load_config(pyproject)
     with tempfile.TemporaryDirectory(prefix="migrate-core-hook-") as tmp:
@@ -396,7 +404,7 @@ def makemigrations_for(pyproject: Path, repo: Path, staged: list[Path], *, stage
             _say(
                 f"\nThe hook cannot ask; run it by hand in a terminal:\n  {cd}migrate-core makemigrations"
             )
-            return EXIT_FAIL
+            return exit_code(exc)
         except MigrateCoreError as exc:
             text = _error_text(exc, models_root, config.root, repo)
             where = _shown(config.root, repo)
@@ -409,32 +417,32 @@ def makemigrations_for(pyproject: Path, repo: Path, staged: list[Path], *, stage
             _say(text)
             return EXIT_FAIL
     store_model_files(
-        pyproject, answer.get("model_files", []), [a.migrations_dir for a in config.apps.values()]
+        pyproject, list(answer.model_files), [a.migrations_dir for a in config.apps.values()]
     )
     written = []
-    for m in answer["migrations"]:
-        path = Path(m["path"])
+    for m in answer.migrations:
+        path = Path(m.path)
         if path.exists():
             _say(
                 f"{_shown(path, repo)} already exists: not overwriting it; delete or rename it and commit again"
             )
             return EXIT_FAIL
-    for m in answer["migrations"]:
-        path = Path(m["path"])
+    for m in answer.migrations:
+        path = Path(m.path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(m["content"], encoding="utf-8")
+        path.write_text(m.content, encoding="utf-8")
         written.append(path)
     if written:
-        apps: dict[str, list[dict[str, Any]]] = {}
-        for m in answer["migrations"]:
-            apps.setdefault(m["app"], []).append(m)
+        apps: dict[str, list[PlannedMigration]] = {}
+        for m in answer.migrations:
+            apps.setdefault(m.app, []).append(m)
         for app, migrations in apps.items():
             _say(f"Migrations for {app!r}:")
             for m in migrations:
-                _say(f"  {_shown(Path(m['path']), repo)}")
-                for line in m["descriptions"]:
+                _say(f"  {_shown(Path(m.path), repo)}")
+                for line in m.descriptions:
                     _say(f"    {line}")
-        for table, old, new in answer.get("declined", []):
+        for table, old, new in answer.declined:
             what = f"{table}.{old}" if table else old
             target = f"{table}.{new}" if table else new
             _say(
@@ -442,14 +450,14 @@ def makemigrations_for(pyproject: Path, repo: Path, staged: list[Path], *, stage
                 f"rename, delete the migration and run: migrate-core makemigrations --rename {what}={new}"
             )
         if stage:
-            git.stage(repo, written)
+            index.stage(repo, written)
             _say("migrations written and staged")
             return EXIT_OK
         _say("migrations written: review them and `git add` them, then commit again")
         return EXIT_FAIL
     waiting = [
         p
-        for p in git.not_staged(repo, [a.migrations_dir for a in config.apps.values()])
+        for p in index.not_staged(repo, [a.migrations_dir for a in config.apps.values()])
         if p.endswith(".py") and not Path(p).name.startswith(("_", "."))
     ]
     if waiting:
@@ -461,31 +469,23 @@ def makemigrations_for(pyproject: Path, repo: Path, staged: list[Path], *, stage
     return EXIT_OK
 
 
-def check_for(pyproject: Path, repo: Path, options: dict[str, Any]) -> int:
-    from migrate_core import cli
+def check_for(pyproject: Path, args: CheckArgs) -> int:
+    """check-migrations for one project, through the same library call and output as the CLI.
 
-    args = ["--config", str(pyproject)]
-    if not options.get("full"):
-        args.append("--no-database")
-    for key in ("database_url", "base_ref", "format"):
-        if options.get(key):
-            args += [f"--{key.replace('_', '-')}", options[key]]
-    for key in ("app", "skip", "allow_irreversible"):
-        for value in options.get(key) or ():
-            args += [f"--{key.replace('_', '-')}", value]
-    if options.get("strict"):
-        args.append("--strict")
+    An error of the run is reported as the CLI reports it (on stderr), with the
+    hook's exit code; the models imported on the way are remembered for the fast path.
+    """
+    from migrate_core import console
     from migrate_core.config import load_config
+    from migrate_core.errors import MigrateCoreError
     from migrate_core.usecases import worker
 
     with _own_imports(pyproject.parent):
         try:
-            cli.check_migrations_main.main(
-                args=args, prog_name="check-migrations", standalone_mode=False
-            )
-            code = EXIT_OK
-        except SystemExit as exc:
-            code = int(exc.code or 0)
+            code = console.run_check(pyproject, args)
+        except (MigrateCoreError, KeyboardInterrupt) as exc:
+            console.error(exc)
+            code = exit_code(exc)
         config = load_config(pyproject)
         if not config.python:
             store_model_files(
@@ -499,8 +499,16 @@ def check_for(pyproject: Path, repo: Path, options: dict[str, Any]) -> int:
 # -- entry point -----------------------------------------------------------------------------------
 
 
+def _check_names() -> tuple[str, ...]:
+    from migrate_core import console
+
+    return console.check_names()
+
+
 def _parser() -> Any:
     import argparse
+
+    from migrate_core.options import add_hook_arguments
 
     parser = argparse.ArgumentParser(
         prog="migrate-core-hook", description="migrate-core's commit hooks."
@@ -514,20 +522,24 @@ def _parser() -> Any:
     mk.add_argument("files", nargs="*", help="staged files (pre-commit passes them)")
     ck = sub.add_parser("check", help="check-migrations without the scratch database (or --full)")
     ck.add_argument("--config", help="the pyproject.toml to use")
-    ck.add_argument("--full", action="store_true", help="run the scratch-database checks too")
-    ck.add_argument("--database-url")
-    ck.add_argument("--base-ref")
-    ck.add_argument("--format", choices=["text", "json", "github"])
-    ck.add_argument("--app", action="append")
-    ck.add_argument("--skip", action="append")
-    ck.add_argument("--allow-irreversible", action="append")
-    ck.add_argument("--strict", action="store_true")
+    add_hook_arguments(ck, _check_names)
     ck.add_argument("files", nargs="*")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+    check_args = None
+    if args.command == "check":
+        from migrate_core import console
+        from migrate_core.options import CheckArgs
+
+        check_args = CheckArgs.from_values(vars(args))
+        # ``--full`` creates scratch databases: a SIGTERM from pre-commit or CI must
+        # drop them on the way out (see console.terminate_as_interrupt). The hook is
+        # the entry point, so installing the handler is its call, not the library's.
+        if not check_args.no_database:
+            console.terminate_as_interrupt()
     cwd = Path.cwd()
     status = EXIT_OK
     try:
@@ -545,15 +557,16 @@ def main(argv: list[str] | None = None) -> int:
                     status = max(
                         status, makemigrations_for(pyproject, _repo(cwd), files, stage=args.stage)
                     )
-            elif needs_work(pyproject, files, migrations_too=True):
-                status = max(status, check_for(pyproject, _repo(cwd), vars(args)))
+            elif check_args is not None and needs_work(pyproject, files, migrations_too=True):
+                _repo(cwd)  # outside a repository: the same error as makemigrations
+                status = max(status, check_for(pyproject, check_args))
     except Exception as exc:
         from migrate_core.errors import MigrateCoreError
 
         if not isinstance(exc, MigrateCoreError):
             raise
         _say(f"migrate-core: {exc}")
-        status = max(status, exc.exit_code if exc.exit_code != 3 else EXIT_FAIL)
+        status = max(status, exit_code(exc))
     return status
 
 
@@ -569,18 +582,8 @@ def run() -> None:
     sys.exit(main())
 
 
-def drop_cwd_from_path() -> None:
-    """Take the current folder off the front of sys.path, where ``python -m`` puts it.
-
-    The plain git hook runs ``python -m migrate_core.hook`` (and the hook runs the
-    worker the same way) at the top of the working tree: an untracked module there
-    would be imported as if it were part of the commit, although the models are
-    meant to come only from the staged copy.
-    """
-    if sys.path and sys.path[0] in ("", os.getcwd()):
-        del sys.path[0]
-
-
 if __name__ == "__main__":
+    from migrate_core.paths import drop_cwd_from_path
+
     drop_cwd_from_path()
     run()

@@ -1,10 +1,13 @@
-"""Paths as a person reads them: relative to where they stand, else to the project.
+"""Paths as a person reads them: relative to where they stand, else to the project;
+and the one path the interpreter reads at our ``python -m`` entry points, sys.path.
 
-Light on purpose (pathlib only): the commit hook prints paths too.
+Light on purpose (the standard library only): the commit hook prints paths too.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 
@@ -23,3 +26,15 @@ def relative(path: Path, *roots: Path | None) -> str:
 def shown(path: Path, *roots: Path | None) -> str:
     """For terminal output: relative to the current folder, else to ``roots``, else absolute."""
     return relative(path, Path.cwd(), *roots)
+
+
+def drop_cwd_from_path() -> None:
+    """Take the current folder off the front of sys.path, where ``python -m`` puts it.
+
+    The plain git hook runs ``python -m migrate_core.hook`` (and the hook runs the
+    worker, ``python -m migrate_core.usecases.worker``) at the top of the working
+    tree: an untracked module there would be imported as if it were part of the
+    commit, although the models are meant to come only from the staged copy.
+    """
+    if sys.path and sys.path[0] in ("", os.getcwd()):
+        del sys.path[0]

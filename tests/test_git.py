@@ -1,4 +1,4 @@
-"""migrate_core.vcs.git against real repositories made with the git binary in tmp_path."""
+"""migrate_core.vcs (runner, index, history) against real repositories made with the git binary in tmp_path."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 
 from migrate_core.errors import GitError
-from migrate_core.vcs import git
-from migrate_core.vcs.git import Hunk
-from migrate_core.vcs.git import StagedPath
+from migrate_core.vcs import history
+from migrate_core.vcs import index
+from migrate_core.vcs import runner
+from migrate_core.vcs.index import Hunk
+from migrate_core.vcs.index import StagedPath
 
 # Variables git exports to hooks: if these tests run from a hook (pre-commit running
 # pytest), they would point every command below at the outer repository.
@@ -120,16 +122,16 @@ def repo(tmp_path: Path) -> Repo:
 def test_repo_root_from_top_subfolder_file_and_missing_path(repo: Repo) -> None:
     repo.write("shop/models.py", "x = 1\n")
     root = repo.root.resolve()
-    assert git.repo_root(repo.root) == root
-    assert git.repo_root(repo.root / "shop") == root
-    assert git.repo_root(repo.root / "shop" / "models.py") == root
-    assert git.repo_root(repo.root / "shop" / "not" / "yet.py") == root
+    assert runner.repo_root(repo.root) == root
+    assert runner.repo_root(repo.root / "shop") == root
+    assert runner.repo_root(repo.root / "shop" / "models.py") == root
+    assert runner.repo_root(repo.root / "shop" / "not" / "yet.py") == root
 
 
 def test_repo_root_outside_a_repository_is_none(tmp_path: Path) -> None:
     plain = tmp_path / "plain"
     plain.mkdir()
-    assert git.repo_root(plain) is None
+    assert runner.repo_root(plain) is None
 
 
 def test_repo_root_in_a_linked_worktree(repo: Repo, tmp_path: Path) -> None:
@@ -138,7 +140,7 @@ def test_repo_root_in_a_linked_worktree(repo: Repo, tmp_path: Path) -> None:
     worktree = tmp_path / "wt"
     repo.git("worktree", "add", "-q", "-b", "feature", str(worktree))
     assert (worktree / ".git").is_file()
-    assert git.repo_root(worktree / "shop") == worktree.resolve()
+    assert runner.repo_root(worktree / "shop") == worktree.resolve()
 
 
 # ---------------------------------------------------------------------------------------
@@ -150,7 +152,7 @@ def test_staged_paths_first_commit_compares_with_the_empty_tree(repo: Repo) -> N
     repo.write("shop/models.py", "x = 1\n")
     repo.write("README", "hi\n")
     repo.git("add", "shop/models.py")
-    assert git.staged_paths(repo.root) == [StagedPath("A", "shop/models.py")]
+    assert index.staged_paths(repo.root) == [StagedPath("A", "shop/models.py")]
 
 
 def test_staged_paths_statuses(repo: Repo) -> None:
@@ -166,7 +168,7 @@ def test_staged_paths_statuses(repo: Repo) -> None:
     repo.git("mv", "old name.py", "sub/new name.py")
     repo.git("add", "edit.py", "new dir")
     repo.write("keep.py", "k = 2\n")  # unstaged: not part of the commit
-    got = sorted(git.staged_paths(repo.root), key=lambda p: p.path)
+    got = sorted(index.staged_paths(repo.root), key=lambda p: p.path)
     assert got == [
         StagedPath("M", "edit.py"),
         StagedPath("D", "gone.py"),
@@ -179,7 +181,7 @@ def test_staged_paths_nothing_staged(repo: Repo) -> None:
     repo.write("a.py", "a = 1\n")
     repo.commit()
     repo.write("a.py", "a = 2\n")
-    assert git.staged_paths(repo.root) == []
+    assert index.staged_paths(repo.root) == []
 
 
 def test_staged_paths_in_a_worktree(repo: Repo, tmp_path: Path) -> None:
@@ -189,16 +191,16 @@ def test_staged_paths_in_a_worktree(repo: Repo, tmp_path: Path) -> None:
     repo.git("worktree", "add", "-q", "-b", "feature", str(worktree.root))
     worktree.write("a.py", "a = 2\n")
     worktree.git("add", "a.py")
-    assert git.staged_paths(worktree.root) == [StagedPath("M", "a.py")]
-    assert git.staged_paths(repo.root) == []
-    assert git.staged_blob(worktree.root, "a.py") == b"a = 2\n"
+    assert index.staged_paths(worktree.root) == [StagedPath("M", "a.py")]
+    assert index.staged_paths(repo.root) == []
+    assert index.staged_blob(worktree.root, "a.py") == b"a = 2\n"
 
 
 def test_staged_paths_outside_a_repository_raises(tmp_path: Path) -> None:
     plain = tmp_path / "plain"
     plain.mkdir()
     with pytest.raises(GitError) as info:
-        git.staged_paths(plain)
+        index.staged_paths(plain)
     message = str(info.value)
     assert "git diff --cached" in message
     assert "is not the top folder of a git working tree" in message
@@ -215,8 +217,8 @@ def test_foreign_hook_variables_do_not_redirect_commands(
     repo.git("add", "mine.py")
     monkeypatch.setenv("GIT_DIR", str(other.root / ".git"))
     monkeypatch.setenv("GIT_INDEX_FILE", str(other.root / ".git" / "index"))
-    assert git.staged_paths(repo.root) == [StagedPath("A", "mine.py")]
-    assert git.repo_root(repo.root / "sub") == repo.root.resolve()
+    assert index.staged_paths(repo.root) == [StagedPath("A", "mine.py")]
+    assert runner.repo_root(repo.root / "sub") == repo.root.resolve()
 
 
 def test_inside_a_real_pre_commit_hook(repo: Repo, tmp_path: Path) -> None:
@@ -230,10 +232,11 @@ def test_inside_a_real_pre_commit_hook(repo: Repo, tmp_path: Path) -> None:
         textwrap.dedent(
             f"""\
             from pathlib import Path
-            from migrate_core.vcs import git
-            root = git.repo_root(Path.cwd() / "shop")
-            paths = git.staged_paths(root)
-            blob = git.staged_blob(root, "shop/models.py")
+            from migrate_core.vcs import index
+            from migrate_core.vcs import runner
+            root = runner.repo_root(Path.cwd() / "shop")
+            paths = index.staged_paths(root)
+            blob = index.staged_blob(root, "shop/models.py")
             Path({str(out)!r}).write_text(repr((str(root), paths, blob)))
             """
         ),
@@ -275,13 +278,14 @@ def test_stage_from_a_hook_joins_the_commit_and_leaves_a_clean_index(
         textwrap.dedent(
             """\
             from pathlib import Path
-            from migrate_core.vcs import git
-            root = git.repo_root(Path.cwd())
-            if any(p.path == "shop/models.py" for p in git.staged_paths(root)):
+            from migrate_core.vcs import index
+            from migrate_core.vcs import runner
+            root = runner.repo_root(Path.cwd())
+            if any(p.path == "shop/models.py" for p in index.staged_paths(root)):
                 target = root / "shop" / "migrations" / "0002_auto.py"
                 target.parent.mkdir(exist_ok=True)
                 target.write_text("# generated\\n")
-                git.stage(root, [target])
+                index.stage(root, [target])
             """
         ),
         encoding="utf-8",
@@ -316,11 +320,11 @@ def test_staged_paths_is_fast_on_a_thousand_files(repo: Repo) -> None:
     repo.commit()
     repo.write("pkg3/mod_3.py", "value = -3\n")
     repo.git("add", "pkg3/mod_3.py")
-    git.staged_paths(repo.root)  # warm the OS caches
+    index.staged_paths(repo.root)  # warm the OS caches
     timings = []
     for _ in range(5):
         start = time.perf_counter()
-        paths = git.staged_paths(repo.root)
+        paths = index.staged_paths(repo.root)
         timings.append(time.perf_counter() - start)
     assert paths == [StagedPath("M", "pkg3/mod_3.py")]
     # Generous: typically a few ms; this only catches a regression to something slow.
@@ -328,7 +332,9 @@ def test_staged_paths_is_fast_on_a_thousand_files(repo: Repo) -> None:
 
 
 def test_fast_module_does_not_import_gitpython() -> None:
-    code = "import sys, migrate_core.vcs.git; print('git' in sys.modules)"
+    code = (
+        "import sys, migrate_core.vcs.index, migrate_core.vcs.history; print('git' in sys.modules)"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "False"
 
@@ -344,9 +350,9 @@ def test_staged_blob_is_the_index_not_the_working_tree(repo: Repo) -> None:
     repo.write("a b.py", "v = 2\n")
     repo.git("add", "a b.py")
     repo.write("a b.py", "v = 3\n")
-    assert git.staged_blob(repo.root, "a b.py") == b"v = 2\n"
-    assert git.head_blob(repo.root, "a b.py") == b"v = 1\n"
-    assert git.read_blobs(repo.root, [(None, "a b.py"), ("HEAD", "a b.py"), (None, "no")]) == [
+    assert index.staged_blob(repo.root, "a b.py") == b"v = 2\n"
+    assert index.head_blob(repo.root, "a b.py") == b"v = 1\n"
+    assert index.read_blobs(repo.root, [(None, "a b.py"), ("HEAD", "a b.py"), (None, "no")]) == [
         b"v = 2\n",
         b"v = 1\n",
         None,
@@ -357,17 +363,17 @@ def test_blobs_absent_no_head_folders_and_odd_names(repo: Repo) -> None:
     repo.write("shop/models.py", "x = 1\n")
     repo.write("0:odd.py", b"bytes \xff\x00 here")
     repo.git("add", "-A")
-    assert git.head_blob(repo.root, "shop/models.py") is None  # no HEAD yet
-    assert git.staged_blob(repo.root, "shop/models.py") == b"x = 1\n"
-    assert git.staged_blob(repo.root, "0:odd.py") == b"bytes \xff\x00 here"
-    assert git.staged_blob(repo.root, "shop") is None  # a folder, not a file
-    assert git.staged_blob(repo.root, "missing.py") is None
+    assert index.head_blob(repo.root, "shop/models.py") is None  # no HEAD yet
+    assert index.staged_blob(repo.root, "shop/models.py") == b"x = 1\n"
+    assert index.staged_blob(repo.root, "0:odd.py") == b"bytes \xff\x00 here"
+    assert index.staged_blob(repo.root, "shop") is None  # a folder, not a file
+    assert index.staged_blob(repo.root, "missing.py") is None
     repo.commit()
-    assert git.head_blob(repo.root, "shop/models.py") == b"x = 1\n"
+    assert index.head_blob(repo.root, "shop/models.py") == b"x = 1\n"
     repo.git("rm", "-q", "--cached", "shop/models.py")
-    assert git.staged_blob(repo.root, "shop/models.py") is None
+    assert index.staged_blob(repo.root, "shop/models.py") is None
     with pytest.raises(GitError):
-        git.staged_blob(repo.root, "/etc/passwd")
+        index.staged_blob(repo.root, "/etc/passwd")
 
 
 # ---------------------------------------------------------------------------------------
@@ -381,7 +387,7 @@ def test_staged_hunks_modified_lines(repo: Repo) -> None:
     repo.write("m.py", "a\nB\nc\nd\ne\nf\n")
     repo.git("add", "m.py")
     repo.write("m.py", "unstaged\n")
-    assert git.staged_hunks(repo.root, "m.py") == [
+    assert index.staged_hunks(repo.root, "m.py") == [
         Hunk(2, 2, ((2, "b"),), ((2, "B"),)),
         Hunk(5, 6, (), ((6, "f"),)),
     ]
@@ -390,13 +396,13 @@ def test_staged_hunks_modified_lines(repo: Repo) -> None:
 def test_staged_hunks_added_file_and_first_commit(repo: Repo) -> None:
     repo.write("dir with space/m.py", "one\ntwo\n")
     repo.git("add", "-A")
-    assert git.staged_hunks(repo.root, "dir with space/m.py") == [
+    assert index.staged_hunks(repo.root, "dir with space/m.py") == [
         Hunk(0, 1, (), ((1, "one"), (2, "two"))),
     ]
     repo.commit()
-    assert git.staged_hunks(repo.root, "dir with space/m.py") == []
+    assert index.staged_hunks(repo.root, "dir with space/m.py") == []
     repo.git("rm", "-q", "dir with space/m.py")
-    assert git.staged_hunks(repo.root, "dir with space/m.py") == [
+    assert index.staged_hunks(repo.root, "dir with space/m.py") == [
         Hunk(1, 0, ((1, "one"), (2, "two")), ()),
     ]
 
@@ -406,7 +412,7 @@ def test_staged_hunks_crlf_non_utf8_and_diff_header_lookalikes(repo: Repo) -> No
     repo.commit()
     repo.write("m.py", b"x = 1\r\n++ y\r\ncaf\xe9 = 2\r\nkeep\r\nlast")
     repo.git("add", "m.py")
-    hunks = git.staged_hunks(repo.root, "m.py")
+    hunks = index.staged_hunks(repo.root, "m.py")
     assert hunks == [
         Hunk(2, 2, ((2, "-- y"), (3, "caf\ufffd = 1")), ((2, "++ y"), (3, "caf\ufffd = 2"))),
         Hunk(4, 5, (), ((5, "last"),)),
@@ -418,7 +424,7 @@ def test_staged_hunks_binary_file_has_none(repo: Repo) -> None:
     repo.commit()
     repo.write("blob.bin", b"\x00\x01\x03")
     repo.git("add", "blob.bin")
-    assert git.staged_hunks(repo.root, "blob.bin") == []
+    assert index.staged_hunks(repo.root, "blob.bin") == []
 
 
 def test_staged_hunks_pathspec_characters_are_literal(repo: Repo) -> None:
@@ -428,7 +434,7 @@ def test_staged_hunks_pathspec_characters_are_literal(repo: Repo) -> None:
     repo.write("a*.py", "2\n")
     repo.write("ab.py", "2\n")
     repo.git("add", "-A")
-    assert git.staged_hunks(repo.root, "a*.py") == [Hunk(1, 1, ((1, "1"),), ((1, "2"),))]
+    assert index.staged_hunks(repo.root, "a*.py") == [Hunk(1, 1, ((1, "1"),), ((1, "2"),))]
 
 
 # ---------------------------------------------------------------------------------------
@@ -441,22 +447,22 @@ def test_stage_absolute_and_relative_paths(repo: Repo) -> None:
     repo.commit()
     first = repo.write("shop/migrations/0001 initial.py", "m = 1\n")
     repo.write("shop/migrations/0002_next.py", "m = 2\n")
-    git.stage(repo.root, [first, Path("shop/migrations/0002_next.py")])
-    assert sorted(p.path for p in git.staged_paths(repo.root)) == [
+    index.stage(repo.root, [first, Path("shop/migrations/0002_next.py")])
+    assert sorted(p.path for p in index.staged_paths(repo.root)) == [
         "shop/migrations/0001 initial.py",
         "shop/migrations/0002_next.py",
     ]
-    git.stage(repo.root, [])
+    index.stage(repo.root, [])
 
 
 def test_stage_ignored_file_says_what_to_do(repo: Repo) -> None:
     repo.write(".gitignore", "ignored/\n")
     path = repo.write("ignored/x.py", "x\n")
     with pytest.raises(GitError) as info:
-        git.stage(repo.root, [path])
+        index.stage(repo.root, [path])
     assert ".gitignore" in str(info.value)
     with pytest.raises(GitError, match="outside the git repository"):
-        git.stage(repo.root, [repo.root.parent / "x.py"])
+        index.stage(repo.root, [repo.root.parent / "x.py"])
 
 
 def test_is_merging_during_a_no_commit_merge_and_in_a_worktree(repo: Repo, tmp_path: Path) -> None:
@@ -468,28 +474,28 @@ def test_is_merging_during_a_no_commit_merge_and_in_a_worktree(repo: Repo, tmp_p
     repo.git("checkout", "-q", "main")
     repo.write("c.py", "c\n")
     repo.commit()
-    assert not git.is_merging(repo.root)
+    assert not index.is_merging(repo.root)
     repo.git("merge", "--no-commit", "--no-ff", "-q", "feature")
-    assert git.is_merging(repo.root)
-    assert git.staged_paths(repo.root) == [StagedPath("A", "b.py")]
+    assert index.is_merging(repo.root)
+    assert index.staged_paths(repo.root) == [StagedPath("A", "b.py")]
     repo.git("merge", "--abort")
-    assert not git.is_merging(repo.root)
+    assert not index.is_merging(repo.root)
 
     worktree = Repo(tmp_path / "wt")
     repo.git("worktree", "add", "-q", "-b", "other", str(worktree.root), "main")
-    assert not git.is_merging(worktree.root)
+    assert not index.is_merging(worktree.root)
     worktree.git("merge", "--no-commit", "--no-ff", "-q", "feature")
-    assert git.is_merging(worktree.root)
-    assert not git.is_merging(repo.root)
+    assert index.is_merging(worktree.root)
+    assert not index.is_merging(repo.root)
 
 
 def test_is_shallow(repo: Repo, tmp_path: Path) -> None:
     for i in range(3):
         repo.write("a.py", f"{i}\n")
         repo.commit()
-    assert not git.is_shallow(repo.root)
+    assert not history.is_shallow(repo.root)
     clone = Repo.clone(repo, tmp_path / "clone", "--depth", "1")
-    assert git.is_shallow(clone.root)
+    assert history.is_shallow(clone.root)
 
 
 # ---------------------------------------------------------------------------------------
@@ -519,9 +525,9 @@ def make_history(repo: Repo, *, main_commits: int = 5, feature_commits: int = 30
 
 def test_resolve_base_local_branch_and_sha(repo: Repo) -> None:
     fork = make_history(repo, feature_commits=3)
-    assert git.resolve_base(repo.root, "main") == fork
+    assert history.resolve_base(repo.root, "main") == fork
     main_sha = repo.git("rev-parse", "main")
-    assert git.resolve_base(repo.root, main_sha) == fork
+    assert history.resolve_base(repo.root, main_sha) == fork
 
 
 def test_resolve_base_accepts_github_base_ref_with_only_origin_branch(
@@ -530,17 +536,17 @@ def test_resolve_base_accepts_github_base_ref_with_only_origin_branch(
     fork = make_history(repo, feature_commits=3)
     clone = Repo.clone(repo, tmp_path / "clone", "--branch", "feature")
     assert run_git(clone.root, "branch", "--list", "main") == ""
-    assert git.resolve_base(clone.root, "main") == fork
-    assert git.resolve_base(clone.root, "origin/main") == fork
-    assert git.resolve_ref(clone.root, "main") == repo.git("rev-parse", "main")
+    assert history.resolve_base(clone.root, "main") == fork
+    assert history.resolve_base(clone.root, "origin/main") == fork
+    assert history.resolve_ref(clone.root, "main") == repo.git("rev-parse", "main")
     with pytest.raises(GitError, match="'nope' names no commit here"):
-        git.resolve_ref(clone.root, "nope")
+        history.resolve_ref(clone.root, "nope")
 
 
 def test_resolve_base_deepens_a_shallow_clone(repo: Repo, tmp_path: Path) -> None:
     fork = make_history(repo, main_commits=80, feature_commits=30)
     clone = Repo.clone(repo, tmp_path / "clone", "--depth", "1", "--branch", "feature")
-    assert git.is_shallow(clone.root)
+    assert history.is_shallow(clone.root)
     with pytest.raises(subprocess.CalledProcessError):
         subprocess.run(
             ["git", "rev-parse", "--verify", "--quiet", "origin/main"],
@@ -549,20 +555,20 @@ def test_resolve_base_deepens_a_shallow_clone(repo: Repo, tmp_path: Path) -> Non
             capture_output=True,
         )
     # Small steps so that several deepening rounds are needed (4 + 8 + 16 ...).
-    assert git.resolve_base(clone.root, "main", first_step=4) == fork
-    assert git.is_shallow(clone.root)  # deepened, not unshallowed
+    assert history.resolve_base(clone.root, "main", first_step=4) == fork
+    assert history.is_shallow(clone.root)  # deepened, not unshallowed
     # The fetched base is kept as origin/main, so its tip resolves afterwards.
-    assert git.resolve_ref(clone.root, "main") == repo.git("rev-parse", "main")
+    assert history.resolve_ref(clone.root, "main") == repo.git("rev-parse", "main")
 
     again = Repo.clone(repo, tmp_path / "again", "--depth", "1", "--branch", "feature")
-    assert git.resolve_base(again.root, "main") == fork
+    assert history.resolve_base(again.root, "main") == fork
 
 
 def test_resolve_base_unshallows_once_when_the_budget_runs_out(repo: Repo, tmp_path: Path) -> None:
     fork = make_history(repo, feature_commits=30)
     clone = Repo.clone(repo, tmp_path / "clone", "--depth", "1", "--branch", "feature")
-    assert git.resolve_base(clone.root, "origin/main", first_step=2, max_deepen=4) == fork
-    assert not git.is_shallow(clone.root)
+    assert history.resolve_base(clone.root, "origin/main", first_step=2, max_deepen=4) == fork
+    assert not history.is_shallow(clone.root)
 
 
 def test_resolve_base_like_actions_checkout_of_a_pull_request(repo: Repo, tmp_path: Path) -> None:
@@ -581,7 +587,7 @@ def test_resolve_base_like_actions_checkout_of_a_pull_request(repo: Repo, tmp_pa
         "+refs/pull/1/merge:refs/remotes/pull/1/merge",
     )  # fmt: skip
     ci.git("checkout", "-q", "--detach", "refs/remotes/pull/1/merge")
-    assert git.resolve_base(ci.root, "main") == main_tip
+    assert history.resolve_base(ci.root, "main") == main_tip
     # The feature branch itself would give the fork point.
     assert fork != main_tip
 
@@ -589,21 +595,21 @@ def test_resolve_base_like_actions_checkout_of_a_pull_request(repo: Repo, tmp_pa
 def test_resolve_base_unknown_ref_names_the_ref_and_the_fix(repo: Repo, tmp_path: Path) -> None:
     make_history(repo, feature_commits=2)
     with pytest.raises(GitError) as info:
-        git.resolve_base(repo.root, "no-such-branch")
+        history.resolve_base(repo.root, "no-such-branch")
     message = str(info.value)
     assert "'no-such-branch'" in message
     assert "fetch-depth: 0" in message
 
     clone = Repo.clone(repo, tmp_path / "clone", "--depth", "1", "--branch", "feature")
     with pytest.raises(GitError) as info:
-        git.resolve_base(clone.root, "no-such-branch")
+        history.resolve_base(clone.root, "no-such-branch")
     message = str(info.value)
     assert "'no-such-branch'" in message
     assert "could not be fetched from origin" in message
     assert "fetch-depth: 0" in message
 
     with pytest.raises(GitError, match="not a valid git revision"):
-        git.resolve_base(repo.root, "--upload-pack=evil")
+        history.resolve_base(repo.root, "--upload-pack=evil")
 
 
 def test_resolve_base_shallow_clone_that_cannot_be_deepened(repo: Repo, tmp_path: Path) -> None:
@@ -614,7 +620,7 @@ def test_resolve_base_shallow_clone_that_cannot_be_deepened(repo: Repo, tmp_path
     assert run_git(clone.root, "rev-parse", "--verify", "origin/main")
     clone.git("remote", "set-url", "origin", f"file://{tmp_path / 'gone'}")
     with pytest.raises(GitError) as info:
-        git.resolve_base(clone.root, "main")
+        history.resolve_base(clone.root, "main")
     message = str(info.value)
     assert "'main'" in message
     assert "shallow clone" in message
@@ -628,12 +634,12 @@ def test_resolve_base_unrelated_histories(repo: Repo) -> None:
     repo.write("b.py", "b\n")
     repo.commit()
     with pytest.raises(GitError, match="no common ancestor"):
-        git.resolve_base(repo.root, "main")
+        history.resolve_base(repo.root, "main")
 
 
 def test_resolve_base_without_any_commit(repo: Repo) -> None:
     with pytest.raises(GitError, match="no commit yet"):
-        git.resolve_base(repo.root, "main")
+        history.resolve_base(repo.root, "main")
 
 
 # ---------------------------------------------------------------------------------------
@@ -664,7 +670,7 @@ def test_changed_files_committed_staged_unstaged_and_untracked(repo: Repo) -> No
     repo.write("blog/migrations/0002_new.py", "b2\n")
 
     shop = repo.root / "shop" / "migrations"
-    assert git.changed_files(repo.root, base, [shop]) == {
+    assert history.changed_files(repo.root, base, [shop]) == {
         "shop/migrations/0002_edit.py": "M",
         "shop/migrations/0003_gone.py": "D",
         "shop/migrations/0004_dirty.py": "M",
@@ -672,22 +678,22 @@ def test_changed_files_committed_staged_unstaged_and_untracked(repo: Repo) -> No
         "shop/migrations/0006 staged.py": "A",
         "shop/migrations/0007_untracked.py": "A",
     }
-    assert git.changed_files(repo.root, base, [Path("blog/migrations"), shop]) == {
-        **git.changed_files(repo.root, base, [shop]),
+    assert history.changed_files(repo.root, base, [Path("blog/migrations"), shop]) == {
+        **history.changed_files(repo.root, base, [shop]),
         "blog/migrations/0002_new.py": "A",
     }
-    assert "shop/migrations/0007_untracked.py" not in git.changed_files(
+    assert "shop/migrations/0007_untracked.py" not in history.changed_files(
         repo.root, base, [shop], include_untracked=False
     )
-    assert "shop/models.py" in git.changed_files(repo.root, base)
-    assert git.changed_files(repo.root, base, []) == {}
+    assert "shop/models.py" in history.changed_files(repo.root, base)
+    assert history.changed_files(repo.root, base, []) == {}
     # A committed rename is a deletion and an addition.
     repo.git("mv", "shop/migrations/0001_initial.py", "shop/migrations/0001_renamed.py")
-    changed = git.changed_files(repo.root, base, [shop])
+    changed = history.changed_files(repo.root, base, [shop])
     assert changed["shop/migrations/0001_initial.py"] == "D"
     assert changed["shop/migrations/0001_renamed.py"] == "A"
     with pytest.raises(GitError):
-        git.changed_files(repo.root, "no-such-rev", [shop])
+        history.changed_files(repo.root, "no-such-rev", [shop])
 
 
 def test_file_at_and_list_files_at(repo: Repo) -> None:
@@ -700,25 +706,25 @@ def test_file_at_and_list_files_at(repo: Repo) -> None:
     repo.git("rm", "-q", "shop/migrations/0001 initial.py")
     repo.commit("second")
 
-    assert git.file_at(repo.root, first, "shop/migrations/0001 initial.py") == b"one\n"
-    assert git.file_at(repo.root, "HEAD", "shop/migrations/0001 initial.py") is None
-    assert git.file_at(repo.root, "HEAD~1", "shop/migrations") is None  # a folder
+    assert history.file_at(repo.root, first, "shop/migrations/0001 initial.py") == b"one\n"
+    assert history.file_at(repo.root, "HEAD", "shop/migrations/0001 initial.py") is None
+    assert history.file_at(repo.root, "HEAD~1", "shop/migrations") is None  # a folder
     with pytest.raises(GitError, match="'nope' is not a commit"):
-        git.file_at(repo.root, "nope", "shop/models.py")
+        history.file_at(repo.root, "nope", "shop/models.py")
 
-    assert git.list_files_at(repo.root, first, "shop/migrations") == [
+    assert history.list_files_at(repo.root, first, "shop/migrations") == [
         "shop/migrations/0001 initial.py",
         "shop/migrations/sub/helper.py",
     ]
-    assert git.list_files_at(repo.root, "main", "shop/migrations/") == [
+    assert history.list_files_at(repo.root, "main", "shop/migrations/") == [
         "shop/migrations/0002_next.py",
         "shop/migrations/sub/helper.py",
     ]
-    assert git.list_files_at(repo.root, "main", "shop/mig") == ["shop/mig"]
-    assert git.list_files_at(repo.root, "main", "absent") == []
-    assert len(git.list_files_at(repo.root, "main", "")) == 4
+    assert history.list_files_at(repo.root, "main", "shop/mig") == ["shop/mig"]
+    assert history.list_files_at(repo.root, "main", "absent") == []
+    assert len(history.list_files_at(repo.root, "main", "")) == 4
     with pytest.raises(GitError):
-        git.list_files_at(repo.root, "nope", "shop")
+        history.list_files_at(repo.root, "nope", "shop")
 
 
 def test_worktree_reads_history_of_the_shared_repository(repo: Repo, tmp_path: Path) -> None:
@@ -726,9 +732,9 @@ def test_worktree_reads_history_of_the_shared_repository(repo: Repo, tmp_path: P
     repo.git("checkout", "-q", "main")
     worktree = tmp_path / "wt"
     repo.git("worktree", "add", "-q", str(worktree), "feature")
-    assert git.resolve_base(worktree, "main") == fork
-    assert git.list_files_at(worktree, "main", "shop") == ["shop/migrations/0001_initial.py"]
-    assert os.path.samefile(git.repo_root(worktree) or "", worktree)
+    assert history.resolve_base(worktree, "main") == fork
+    assert history.list_files_at(worktree, "main", "shop") == ["shop/migrations/0001_initial.py"]
+    assert os.path.samefile(runner.repo_root(worktree) or "", worktree)
 
 
 # ---------------------------------------------------------------------------------------
@@ -753,12 +759,12 @@ def test_rich_functions_ignore_foreign_hook_variables(
     monkeypatch.setenv("GIT_INDEX_FILE", str(other.root / ".git" / "index"))
 
     # Deepening fetches run under the same variables.
-    assert git.resolve_base(clone.root, "main", first_step=4) == fork
-    assert git.resolve_ref(clone.root, "main") == main_tip
-    assert git.resolve_base(repo.root, "main") == fork
-    assert git.file_at(repo.root, "main", "shop/migrations/0001_initial.py") == b"# main\n"
-    assert git.list_files_at(repo.root, "main", "shop") == ["shop/migrations/0001_initial.py"]
-    assert git.changed_files(repo.root, fork, [repo.root / "shop"]) == {"shop/models.py": "A"}
+    assert history.resolve_base(clone.root, "main", first_step=4) == fork
+    assert history.resolve_ref(clone.root, "main") == main_tip
+    assert history.resolve_base(repo.root, "main") == fork
+    assert history.file_at(repo.root, "main", "shop/migrations/0001_initial.py") == b"# main\n"
+    assert history.list_files_at(repo.root, "main", "shop") == ["shop/migrations/0001_initial.py"]
+    assert history.changed_files(repo.root, fork, [repo.root / "shop"]) == {"shop/models.py": "A"}
     assert other.git("rev-parse", "--is-shallow-repository") == "false"
     assert other.git("for-each-ref", "--format=%(refname)") == "refs/heads/main"
 
@@ -773,8 +779,8 @@ def test_rich_functions_in_a_linked_worktree_hook_environment(
     repo.git("worktree", "add", "-q", str(worktree), "feature")
     monkeypatch.setenv("GIT_DIR", str(repo.root / ".git" / "worktrees" / "wt"))
     monkeypatch.setenv("GIT_INDEX_FILE", str(repo.root / ".git" / "worktrees" / "wt" / "index"))
-    assert git.resolve_base(worktree, "main") == fork
-    assert git.resolve_ref(worktree, "feature") == run_git(worktree, "rev-parse", "HEAD")
+    assert history.resolve_base(worktree, "main") == fork
+    assert history.resolve_ref(worktree, "feature") == run_git(worktree, "rev-parse", "HEAD")
 
 
 def test_fetch_runs_without_a_terminal_prompt(
@@ -795,7 +801,7 @@ def test_fetch_runs_without_a_terminal_prompt(
     clone.git("remote", "set-url", "origin", "ssh://git@example.invalid/shop.git")
     monkeypatch.setenv("GIT_DIR", str(repo.root / ".git"))
     with pytest.raises(GitError, match="could not be fetched from origin"):
-        git.resolve_base(clone.root, "not-here-yet")
+        history.resolve_base(clone.root, "not-here-yet")
     prompt, git_dir = seen.read_text(encoding="utf-8").strip().split("|")
     assert prompt == "0"
     assert git_dir in ("", str(clone.root / ".git"))
@@ -805,8 +811,8 @@ def test_resolve_base_fetches_a_base_given_as_a_sha(repo: Repo, tmp_path: Path) 
     fork = make_history(repo, main_commits=10, feature_commits=10)
     main_tip = repo.git("rev-parse", "main")
     clone = Repo.clone(repo, tmp_path / "clone", "--depth", "1", "--branch", "feature")
-    assert git.resolve_base(clone.root, main_tip, first_step=4) == fork
-    assert git.resolve_ref(clone.root, main_tip) == main_tip
+    assert history.resolve_base(clone.root, main_tip, first_step=4) == fork
+    assert history.resolve_ref(clone.root, main_tip) == main_tip
 
 
 def test_resolve_base_and_ref_take_git_revision_syntax(repo: Repo) -> None:
@@ -814,27 +820,27 @@ def test_resolve_base_and_ref_take_git_revision_syntax(repo: Repo) -> None:
     fork = make_history(repo, feature_commits=3)
     repo.git("branch", "-q", "--set-upstream-to=main", "feature")
     main_tip = repo.git("rev-parse", "main")
-    assert git.resolve_base(repo.root, "@{upstream}") == fork
-    assert git.resolve_ref(repo.root, "@{u}") == main_tip
-    assert git.resolve_ref(repo.root, "feature@{u}") == main_tip
-    assert git.resolve_ref(repo.root, "main@{1.hour.ago}") == repo.git(
+    assert history.resolve_base(repo.root, "@{upstream}") == fork
+    assert history.resolve_ref(repo.root, "@{u}") == main_tip
+    assert history.resolve_ref(repo.root, "feature@{u}") == main_tip
+    assert history.resolve_ref(repo.root, "main@{1.hour.ago}") == repo.git(
         "rev-parse", "main@{1.hour.ago}"
     )
     repo.git("tag", "-a", "-m", "release", "v1", "main")
-    assert git.resolve_ref(repo.root, "v1") == main_tip  # an annotated tag peels to its commit
+    assert history.resolve_ref(repo.root, "v1") == main_tip  # an annotated tag peels to its commit
 
 
 def test_rich_functions_outside_a_repository(tmp_path: Path) -> None:
     plain = tmp_path / "plain"
     plain.mkdir()
     for call in (
-        lambda: git.resolve_base(plain, "main"),
-        lambda: git.resolve_ref(plain, "main"),
+        lambda: history.resolve_base(plain, "main"),
+        lambda: history.resolve_ref(plain, "main"),
     ):
         with pytest.raises(GitError, match="is not the top folder of a git working tree"):
             call()
     with pytest.raises(GitError, match="does not exist"):
-        git.resolve_ref(tmp_path / "missing", "main")
+        history.resolve_ref(tmp_path / "missing", "main")
 
 
 def test_changed_files_with_names_gitpython_cannot_parse(repo: Repo) -> None:
@@ -851,7 +857,7 @@ def test_changed_files_with_names_gitpython_cannot_parse(repo: Repo) -> None:
     repo.write("shop/migrations/0002_next.py", "two\n")
     repo.commit("committed")
     repo.write("shop/migrations/:untracked.py", "u\n")
-    assert git.changed_files(repo.root, base, [repo.root / "shop" / "migrations"]) == {
+    assert history.changed_files(repo.root, base, [repo.root / "shop" / "migrations"]) == {
         "shop/migrations/0002_next.py": "A",
         "shop/migrations/:colon.py": "A",
         "shop/migrations/:untracked.py": "A",
@@ -875,8 +881,8 @@ def test_rich_functions_in_a_sha256_repository(tmp_path: Path) -> None:
     repo.configure()
     fork = make_history(repo, feature_commits=2)
     assert len(fork) == 64
-    assert git.resolve_base(root, "main") == fork
-    assert git.resolve_ref(root, "main") == repo.git("rev-parse", "main")
-    assert git.file_at(root, "main", "shop/migrations/0001_initial.py") == b"# main\n"
-    assert git.list_files_at(root, "main", "shop") == ["shop/migrations/0001_initial.py"]
-    assert git.changed_files(root, fork, [root / "shop"]) == {"shop/models.py": "A"}
+    assert history.resolve_base(root, "main") == fork
+    assert history.resolve_ref(root, "main") == repo.git("rev-parse", "main")
+    assert history.file_at(root, "main", "shop/migrations/0001_initial.py") == b"# main\n"
+    assert history.list_files_at(root, "main", "shop") == ["shop/migrations/0001_initial.py"]
+    assert history.changed_files(root, fork, [root / "shop"]) == {"shop/models.py": "A"}

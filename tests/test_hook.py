@@ -199,6 +199,22 @@ def test_hook_definitions_match_the_spec() -> None:
     assert hooks["check-migrations"]["entry"] == "migrate-core-hook check"
 
 
+def test_the_hook_module_imports_neither_the_cli_nor_heavy_libraries() -> None:
+    """The hook calls the library: importing it (and parsing a check's options, which
+    every commit does) pulls in no click, SQLAlchemy, GitPython or check code."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, migrate_core.hook as h; "
+        "h._parser().parse_args(['check', '--full', '--app', 'shop', 'shop/models.py']); "
+        "print(sorted(m for m in ('click', 'sqlalchemy', 'git', 'migrate_core.cli', "
+        "'migrate_core.checks', 'migrate_core.vcs.history') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "[]"
+
+
 def test_no_model_change_passes(shop: Project) -> None:
     scenario_no_model_change(shop)
 

@@ -15,8 +15,8 @@ import pytest
 
 from migrate_core.migrations.renames import RenameHint
 from migrate_core.migrations.renames import rename_hints
-from migrate_core.vcs import git
-from migrate_core.vcs.git import Hunk
+from migrate_core.vcs import index
+from migrate_core.vcs.index import Hunk
 
 MODELS = "shop/models.py"
 
@@ -59,9 +59,9 @@ def staged_hints(
         _git(root, "commit", "-q", "-m", "old")
     write(new)
     _git(root, "add", "-A")
-    hunks = git.staged_hunks(root, MODELS)
-    head = git.head_blob(root, MODELS)
-    staged = git.staged_blob(root, MODELS)
+    hunks = index.staged_hunks(root, MODELS)
+    head = index.head_blob(root, MODELS)
+    staged = index.staged_blob(root, MODELS)
     assert staged is not None
     return rename_hints(head.decode() if head is not None else None, staged.decode(), hunks)
 
@@ -590,7 +590,7 @@ def test_hunks_that_do_not_match_the_sources_are_ignored() -> None:
 def test_module_imports_neither_git_machinery_nor_sqlalchemy() -> None:
     code = (
         "import sys, migrate_core.migrations.renames; "
-        "print(sorted(m for m in ('sqlalchemy', 'git', 'migrate_core.vcs.git', 'subprocess') "
+        "print(sorted(m for m in ('sqlalchemy', 'git', 'migrate_core.vcs.index', 'migrate_core.vcs.history', 'subprocess') "
         "if m in sys.modules))"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

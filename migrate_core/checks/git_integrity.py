@@ -64,14 +64,14 @@ def declared_dependencies(source: bytes) -> list[Key]:
 
 def run(resources: Resources) -> CheckResult:
     from migrate_core.migrations.graph import MigrationGraph
-    from migrate_core.vcs import git
+    from migrate_core.vcs import history
 
     result = CheckResult(GitIntegrityCheck.name)
     base = resources.base
     assert base.commit is not None and resources.repo_root is not None  # needs GIT
     root = resources.repo_root
     folders = {app: resources.config.app(app).migrations_dir for app in resources.apps}
-    changed = git.changed_files(root, base.commit, list(folders.values()))
+    changed = history.changed_files(root, base.commit, list(folders.values()))
     for path, status in sorted(changed.items()):
         if not path.endswith(".py") or Path(path).name.startswith(("_", ".")):
             continue
@@ -97,7 +97,7 @@ def run(resources: Resources) -> CheckResult:
         rel = _relative(root, folder)
         names = [
             Path(p).stem
-            for p in git.list_files_at(root, tip, rel)
+            for p in history.list_files_at(root, tip, rel)
             if p.endswith(".py") and not Path(p).name.startswith(("_", "."))
         ]
         if not names:
@@ -106,7 +106,7 @@ def run(resources: Resources) -> CheckResult:
         deps: dict[str, list[Key]] = {}
         for name in names:
             graph.add_node((app, name))
-            source = git.file_at(root, tip, f"{rel}/{name}.py") or b""
+            source = history.file_at(root, tip, f"{rel}/{name}.py") or b""
             deps[name] = declared_dependencies(source)
         for name, ds in deps.items():
             for dep in ds:

@@ -335,7 +335,7 @@ def resolve_base(
     finding (a pass without a base would prove nothing), not an exception."""
     from migrate_core.checks.registry import BASE_NOT_FOUND
     from migrate_core.checks.registry import check_of
-    from migrate_core.vcs import git
+    from migrate_core.vcs import history
 
     if ref is None and os.environ.get("GITHUB_ACTIONS") == "true":
         ref = os.environ.get("GITHUB_BASE_REF") or None
@@ -350,11 +350,11 @@ def resolve_base(
     if repo_root is None:
         return failed(f"--base-ref {ref}: {config.root} is not inside a git repository")
     try:
-        base.commit = git.resolve_base(repo_root, ref)
-        base.tip = git.resolve_ref(repo_root, ref)
+        base.commit = history.resolve_base(repo_root, ref)
+        base.tip = history.resolve_ref(repo_root, ref)
     except GitError as exc:
         return failed(str(exc))
-    changed = git.changed_files(
+    changed = history.changed_files(
         repo_root, base.commit, [config.app(a).migrations_dir for a in config.apps]
     )
     new: set[Key] = set()

@@ -57,7 +57,7 @@ from typing import Literal
 from typing import TypeVar
 
 if TYPE_CHECKING:
-    from migrate_core.vcs.git import Hunk
+    from migrate_core.vcs.index import Hunk
 
 _COLUMN_CALLS = frozenset({"Column", "mapped_column"})
 _T = TypeVar("_T")
@@ -356,7 +356,7 @@ def rename_hints(
 
     ``old_source`` is the file before (None when it is new: nothing can have been
     renamed), ``new_source`` after, and ``hunks`` the diff between them with line
-    numbers into each (``migrate_core.vcs.git.staged_hunks``). Sources that do not
+    numbers into each (``migrate_core.vcs.index.staged_hunks``). Sources that do not
     parse give no hints. Table hints come first, then column hints, each in
     order of appearance, without duplicates.
     """

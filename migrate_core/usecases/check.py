@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
-from typing import Any
 
 from migrate_core.checks.findings import ERROR
 from migrate_core.checks.findings import NOTE
@@ -38,6 +37,7 @@ if TYPE_CHECKING:
     from migrate_core.migrations.graph import Key
     from migrate_core.migrations.graph import MigrationGraph
     from migrate_core.migrations.loader import MigrationLoader
+    from migrate_core.usecases.worker import PlanAnswer
 
 
 @dataclass
@@ -104,7 +104,7 @@ def run_checks(config: Config, options: CheckOptions) -> CheckReport:
     from migrate_core.checks.resources import Resources
     from migrate_core.checks.resources import resolve_base
     from migrate_core.migrations.loader import MigrationLoader
-    from migrate_core.vcs import git
+    from migrate_core.vcs import runner
 
     started = time.perf_counter()
     unknown = options.skip - set(NAMES)
@@ -117,7 +117,7 @@ def run_checks(config: Config, options: CheckOptions) -> CheckReport:
     if options.no_database:
         skip |= set(DATABASE_CHECKS)
     dialect = _dialect_of(options.database_url)
-    repo_root = git.repo_root(config.root)
+    repo_root = runner.repo_root(config.root)
     report = CheckReport([], config.root, repo_root, dialect, 0, 0.0, apps=apps)
 
     def say(message: str) -> None:
@@ -194,8 +194,8 @@ def plan_models(config: Config, loader: MigrationLoader, apps: list[str]) -> Mod
     try:
         answer = _in_project_python(config, apps)
         if answer is not None:
-            for m in answer["migrations"]:
-                by_app.setdefault(m["app"], []).extend(m["descriptions"])
+            for m in answer.migrations:
+                by_app.setdefault(m.app, []).extend(m.descriptions)
         else:
             migrations, _declined = pending_changes(config, apps)
             for nm in migrations:
@@ -216,7 +216,7 @@ def plan_models(config: Config, loader: MigrationLoader, apps: list[str]) -> Mod
     return ModelsOutcome(pending=by_app)
 
 
-def _in_project_python(config: Config, apps: list[str]) -> dict[str, Any] | None:
+def _in_project_python(config: Config, apps: list[str]) -> PlanAnswer | None:
     """The worker's answer when ``python = ...`` names another interpreter, else None.
 
     The models may import packages only the project's environment has (a pre-commit
@@ -230,12 +230,9 @@ def _in_project_python(config: Config, apps: list[str]) -> dict[str, Any] | None
     python = worker.resolve_python(config.python, config.root)
     if not worker.uses_other_python(python):
         return None
-    request = {
-        "pyproject": str(config.path),
-        "section": config.raw,
-        "apps": list(apps),
-        "mode": "pending",
-    }
+    request = worker.PlanRequest(
+        pyproject=str(config.path), section=config.raw, apps=tuple(apps), mode="pending"
+    )
     return worker.run_in(python, request)
 
 

@@ -34,12 +34,13 @@ def install_hook(where: Path, python: str, *, stage: bool = False, force: bool =
     ConfigError outside a git repository, or when a hook that is not ours is there
     and ``force`` is not given.
     """
-    from migrate_core.vcs import git
+    from migrate_core.vcs import index
+    from migrate_core.vcs import runner
 
-    repo = git.repo_root(where)
+    repo = runner.repo_root(where)
     if repo is None:
         raise ConfigError(f"{where} is not inside a git repository")
-    target = git.hooks_path(repo) / "pre-commit"
+    target = index.hooks_path(repo) / "pre-commit"
     if target.exists() and not force and HOOK_MARKER not in target.read_text(errors="replace"):
         raise ConfigError(
             f"{target} exists and is not ours; pass --force to replace it "

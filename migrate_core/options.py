@@ -1,0 +1,207 @@
+"""The options of ``check-migrations``, as data: one list feeds every parser.
+
+``migrate-core check``, ``check-migrations`` (click) and the commit hook
+``migrate-core-hook check`` (argparse, because the hook's fast path imports no
+click) all build their options from :data:`CHECK_OPTIONS`, and all hand the parsed
+values on as one :class:`CheckArgs`. A new option is one entry here and one field
+there (a test keeps the two in step).
+
+The check names ``--skip`` takes belong to the check registry, four layers up: this
+module cannot import it, so the builders take a ``check_names`` function from their
+caller (the entry point, which may import anything) and argparse calls it only when
+``--skip`` is actually given or help is shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import fields
+from typing import Any
+from typing import Literal
+from typing import TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The check names, supplied by the entry point (see the module docstring).
+CHECK_NAMES = "check names"
+
+
+@dataclass(frozen=True)
+class Option:
+    """One command-line option of the check.
+
+    ``kind``: ``value`` takes one value, ``flag`` none, ``multiple`` is repeatable.
+    ``choices``: fixed values, or :data:`CHECK_NAMES`. ``hook``: the commit hook
+    offers it too; ``cli``: the click commands do (``--full`` is the hook's own way
+    of saying "not ``--no-database``").
+    """
+
+    flag: str
+    dest: str
+    help: str = ""
+    kind: Literal["value", "flag", "multiple"] = "value"
+    choices: tuple[str, ...] | str | None = None
+    default: str | None = None
+    metavar: str | None = None
+    output_file: bool = False
+    hook: bool = True
+    cli: bool = True
+
+
+CHECK_OPTIONS: tuple[Option, ...] = (
+    Option(
+        "--database-url",
+        "database_url",
+        "Server for the scratch databases (default: a temporary SQLite file).",
+    ),
+    Option(
+        "--base-ref",
+        "base_ref",
+        "Base branch to compare with (default: GITHUB_BASE_REF in GitHub Actions).",
+    ),
+    Option("--format", "output_format", choices=("text", "json", "github"), default="text"),
+    Option("--app", "apps", "Check only this app (repeatable).", kind="multiple"),
+    Option("--skip", "skip", "Skip a check (repeatable).", kind="multiple", choices=CHECK_NAMES),
+    Option(
+        "--no-database",
+        "no_database",
+        "Skip the checks that need a scratch database.",
+        kind="flag",
+        hook=False,
+    ),
+    Option(
+        "--full",
+        "full",
+        "Run the scratch-database checks too.",
+        kind="flag",
+        cli=False,
+    ),
+    Option(
+        "--allow-irreversible",
+        "allow_irreversible",
+        "Accept a known irreversible migration.",
+        kind="multiple",
+        metavar="APP.NAME",
+    ),
+    Option("--strict", "strict", "Warnings fail the run too.", kind="flag"),
+    Option(
+        "--json-report",
+        "json_report",
+        "Also write the JSON report to this file.",
+        output_file=True,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class CheckArgs:
+    """The parsed options of a check run, whichever parser read them."""
+
+    database_url: str | None = None
+    base_ref: str | None = None
+    output_format: str = "text"
+    apps: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
+    no_database: bool = False
+    allow_irreversible: tuple[str, ...] = ()
+    strict: bool = False
+    json_report: str | None = None
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> CheckArgs:
+        """From click's keyword arguments or argparse's ``vars(namespace)``; ``full`` (the
+        hook's) means the opposite of ``no_database``; unknown keys are ignored."""
+        known = {f.name for f in fields(cls)}
+        out: dict[str, Any] = {}
+        for option in CHECK_OPTIONS:
+            if option.dest not in known or option.dest not in values:
+                continue
+            value = values[option.dest]
+            if option.kind == "multiple":
+                value = tuple(value or ())
+            elif option.kind == "flag":
+                value = bool(value)
+            elif value is None and option.default is not None:
+                value = option.default
+            out[option.dest] = value
+        if "full" in values:
+            out["no_database"] = not values["full"]
+        return cls(**out)
+
+
+class _LazyChoices:
+    """argparse ``choices`` that ask for the names only when argparse looks at them."""
+
+    def __init__(self, names: Callable[[], Sequence[str]]) -> None:
+        self._names = names
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+
+def _choices(option: Option, check_names: Callable[[], Sequence[str]]) -> Any:
+    if option.choices == CHECK_NAMES:
+        return _LazyChoices(check_names)
+    return option.choices
+
+
+def add_hook_arguments(
+    parser: argparse.ArgumentParser, check_names: Callable[[], Sequence[str]]
+) -> None:
+    """The check options the commit hook takes, on an argparse parser."""
+    for option in CHECK_OPTIONS:
+        if not option.hook:
+            continue
+        kwargs: dict[str, Any] = {"dest": option.dest, "help": option.help or None}
+        if option.kind == "flag":
+            kwargs["action"] = "store_true"
+        else:
+            kwargs["action"] = "append" if option.kind == "multiple" else "store"
+            kwargs["choices"] = _choices(option, check_names)
+            if option.metavar:
+                kwargs["metavar"] = option.metavar
+            elif option.choices == CHECK_NAMES:
+                # Without a metavar argparse lists the choices while adding the argument,
+                # which would ask for the check names on every commit.
+                kwargs["metavar"] = "CHECK"
+        parser.add_argument(option.flag, **kwargs)
+
+
+def click_options(fn: F, check_names: Callable[[], Sequence[str]]) -> F:
+    """Decorate a click command with the check options the CLI takes."""
+    import click
+
+    decorators = []
+    for option in CHECK_OPTIONS:
+        if not option.cli:
+            continue
+        kwargs: dict[str, Any] = {"help": option.help or None}
+        if option.kind == "flag":
+            kwargs["is_flag"] = True
+        elif option.kind == "multiple":
+            kwargs["multiple"] = True
+        if option.choices is not None:
+            names = check_names() if option.choices == CHECK_NAMES else option.choices
+            kwargs["type"] = click.Choice(list(names))
+        if option.output_file:
+            kwargs["type"] = click.Path(dir_okay=False)
+        if option.default is not None:
+            kwargs["default"] = option.default
+            kwargs["show_default"] = True
+        if option.metavar:
+            kwargs["metavar"] = option.metavar
+        decorators.append(click.option(option.flag, option.dest, **kwargs))
+    for decorator in reversed(decorators):
+        fn = decorator(fn)
+    return fn
