@@ -285,22 +285,24 @@ def _find_type_path(cls: type) -> tuple[str, str | None]:
     DDL is the same. Anything outside SQLAlchemy never reaches here: see
     :func:`database_type`.
     """
+    from sqlalchemy.types import TypeEngine
+
     public = _public_path(cls)
     if public is not None:
         return public
     for klass in cls.__mro__[1:]:
+        # The bases in type_api (TypeEngine, UserDefinedType, ExternalType...) name no
+        # database type at all.
+        if not issubclass(klass, TypeEngine) or klass.__module__ == "sqlalchemy.sql.type_api":
+            continue
         public = _public_path(klass)
-        if public is not None and klass.__name__ not in _TOO_GENERIC:
+        if public is not None:
             return public
     raise UnwritableTypeError(
         f"type {cls.__module__}.{cls.__qualname__} has no public SQLAlchemy class a migration "
         "file could name; declare the column with a type from sqlalchemy or "
         "sqlalchemy.dialects (or a TypeDecorator over one)"
     )
-
-
-# Public ancestors too vague to stand for a database type.
-_TOO_GENERIC = frozenset({"TypeEngine", "TypeDecorator", "UserDefinedType", "Variant"})
 
 
 def _public_path(cls: type) -> tuple[str, str | None] | None:
