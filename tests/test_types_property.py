@@ -51,6 +51,7 @@ NOT_COLUMN_TYPES = {
     "sa.Variant",
     "sa.NullType",
     "sa.TupleType",
+    "sa.MatchType",  # the type of a match() expression; MySQL's adaptation of it breaks
     "postgresql.AbstractRange",
     "postgresql.AbstractSingleRange",
     "postgresql.AbstractMultiRange",
@@ -239,31 +240,74 @@ def column_name(key: str, wrapped: bool) -> str:
 
 # -- the database side -------------------------------------------------------------------------------
 
+
+def wrap(inner: Any) -> Any:
+    """As the models module does: a TypeDecorator class made by a factory."""
+
+    class Wrapped(sa.types.TypeDecorator[Any]):
+        impl = inner
+        cache_ok = True
+
+    return Wrapped()
+
+
+def _probe_columns(key: str) -> list[sa.Column[Any]]:
+    column = column_name(key, False)
+    picked = {p: values[0] for p, values in choices(key, CLASSES[key], column).items()}
+    spec = spec_of(key, picked)
+    return [sa.Column(column, build(spec)), sa.Column(column_name(key, True), wrap(build(spec)))]
+
+
+def _create_all_error(engine: sa.Engine, columns: list[sa.Column[Any]]) -> str | None:
+    metadata = sa.MetaData()
+    try:
+        sa.Table("probe", metadata, *columns)
+        metadata.create_all(engine)
+    except Exception as error:
+        return f"{type(error).__name__}: {str(error).splitlines()[0][:160]}"
+    finally:
+        empty_database(engine)
+    return None
+
+
 _HOLDABLE: dict[tuple[str, str], str | None] = {}
 
 
-def cannot_hold(project: LawProject, dialect: str, key: str) -> str | None:
-    """Why ``create_all`` itself fails for the class (its first choices) on this database."""
-    cached = (dialect, key)
-    if cached in _HOLDABLE:
-        return _HOLDABLE[cached]
-    column = column_name(key, False)
-    picked = {p: values[0] for p, values in choices(key, CLASSES[key], column).items()}
+def probe(project: LawProject, dialect: str) -> None:
+    """Which classes ``create_all`` itself can create on this database, and why not the rest.
+
+    A class whose DDL does not even compile for the dialect is out at once; the rest
+    go into one probe table, and only if that fails one table per class.
+    """
     engine = project.engine(project.other_url)
-    metadata = sa.MetaData()
-    reason: str | None = None
-    try:
-        sa.Table("probe", metadata, sa.Column(column, build(spec_of(key, picked))))
-        metadata.create_all(engine)
-    except Exception as error:
-        reason = f"{type(error).__name__}: {str(error).splitlines()[0][:160]}"
-    finally:
+    candidates: list[str] = []
+    for key in CLASSES:
+        if (dialect, key) in _HOLDABLE:
+            continue
         try:
-            metadata.drop_all(engine)
-        except Exception:
-            empty_database(engine)
-    _HOLDABLE[cached] = reason
-    return reason
+            for c in _probe_columns(key):
+                c.type.compile(dialect=engine.dialect)
+        except Exception as error:
+            _HOLDABLE[(dialect, key)] = (
+                f"{type(error).__name__}: {str(error).splitlines()[0][:160]}"
+            )
+            continue
+        candidates.append(key)
+    if not candidates:
+        return
+    everything = [c for key in candidates for c in _probe_columns(key)]
+    if _create_all_error(engine, everything) is None:
+        _HOLDABLE.update({(dialect, key): None for key in candidates})
+        return
+    for key in candidates:
+        _HOLDABLE[(dialect, key)] = _create_all_error(engine, _probe_columns(key))
+
+
+# Held by create_all, but not yet by migrate-core: each names why (see the report).
+KNOWN_GAPS = {
+    ("postgresql", "mysql.ENUM"): "SQLAlchemy's mysql.ENUM.copy() drops the name PostgreSQL needs",
+    ("postgresql", "postgresql.DOMAIN"): "makemigrations refuses it (MV010): no DOMAIN DDL yet",
+}
 
 
 def imported_modules(source: str) -> set[str]:
@@ -284,7 +328,12 @@ def round_trip(project: LawProject, tables: dict[str, list[tuple[str, bool, Any]
     project.makemigrations()
     [name] = project.migration_files()
     source = project.migration_source(name)
-    assert imported_modules(source) <= {"__future__", "sqlalchemy", "sqlalchemy.dialects", "migrate_core"}
+    assert imported_modules(source) <= {
+        "__future__",
+        "sqlalchemy",
+        "sqlalchemy.dialects",
+        "migrate_core",
+    }
     models = project.root / "shop" / "models.py"
     hidden = models.with_suffix(".hidden")
     models.rename(hidden)
@@ -305,9 +354,10 @@ def project(
 
 
 def holdable(project: LawProject, dialect: str, subtests: Any) -> list[str]:
+    probe(project, dialect)
     keys = []
     for key in CLASSES:
-        reason = cannot_hold(project, dialect, key)
+        reason = KNOWN_GAPS.get((dialect, key)) or _HOLDABLE[(dialect, key)]
         if reason is None:
             keys.append(key)
             continue

@@ -309,3 +309,18 @@ def test_validate_is_data_for_check_migrations(make_project: Any, tmp_path: Path
     assert problems[0].line is not None
     assert source[problems[0].line - 1].startswith("class Order(")
     assert v.validate(state, config, dialect="mysql")[0].code == v.INDEX_WITHOUT_COLUMNS
+
+
+def test_a_postgresql_domain_is_refused(make_project: Any, tmp_path: Path) -> None:
+    """migrate-core creates no DOMAIN types: refuse rather than write a failing migration."""
+    models = """
+from sqlalchemy.dialects import postgresql
+
+
+class Order(Base):
+    __tablename__ = "order"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    amount: Mapped[int] = mapped_column(postgresql.DOMAIN("positive", sa.Integer(), check="VALUE > 0"))
+"""
+    _refused(make_project, models, _url("postgresql", tmp_path), "column amount", "DOMAIN", "MV010")

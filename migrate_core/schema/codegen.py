@@ -329,6 +329,24 @@ class UnwritableTypeError(ValueError):
     """A type that no migration file can write without importing the project's code."""
 
 
+_POSITIONAL: dict[type, str | None] = {}
+
+
+def _positional_values(cls: type) -> str | None:
+    """The name of a ``*values`` parameter the type stores as an attribute of that name."""
+    if cls not in _POSITIONAL:
+        found = None
+        init = cls.__dict__.get("__init__") or getattr(cls, "__init__", None)
+        try:
+            for p in inspect.signature(init).parameters.values():  # type: ignore[arg-type]
+                if p.kind is p.VAR_POSITIONAL and p.name == "values":
+                    found = p.name
+        except (TypeError, ValueError):  # pragma: no cover - C-implemented __init__
+            pass
+        _POSITIONAL[cls] = found
+    return _POSITIONAL[cls]
+
+
 def _init_params(cls: type) -> tuple[tuple[str, Any], ...]:
     """Keyword parameters of the type's constructor, walking up while ``**kw`` is passed on."""
     found = _INIT_PARAMS.get(cls)
@@ -565,8 +583,12 @@ def render_type(type_: Any) -> Rendered:
         if getattr(type_, "create_type", True) is False:
             add_kw("create_type", False)
     else:
+        # ``mysql.SET("a", "b")``: values passed as ``*values`` are kept under that name.
+        values = _positional_values(type(type_))
+        if values is not None:
+            args = [render_value(v).code for v in getattr(type_, values, ())]
         for name, default in _init_params(type(type_)):
-            if name.startswith("_") or name in _PYTHON_ONLY:
+            if name.startswith("_") or name in _NEVER_WRITTEN:
                 continue
             value = getattr(type_, name, _MISSING)
             if value is _MISSING or (callable(value) and not isinstance(value, (TypeEngine, type))):
@@ -589,10 +611,10 @@ def render_type(type_: Any) -> Rendered:
     return Rendered(code, frozenset(imports))
 
 
-# Constructor arguments that shape only what Python does with values, never the DDL, and
-# whose values (a module, a function) no file could write anyway. (PickleType has all
-# three, but is written as its binary ``impl``; a kept emulated type may still carry them.)
-_PYTHON_ONLY = frozenset({"pickler", "comparator", "protocol"})
+# Constructor arguments a file never writes: those that shape only what Python does with
+# values (a module, a function: PickleType's, though it is written as its binary impl),
+# and a schema type's ``metadata``, the MetaData it was attached to by the models.
+_NEVER_WRITTEN = frozenset({"pickler", "comparator", "protocol", "metadata", "inherit_schema"})
 
 
 # -- server defaults ---------------------------------------------------------------------------

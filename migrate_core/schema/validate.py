@@ -44,6 +44,7 @@ NAME_TOO_LONG = "MV006"
 DUPLICATE_INDEX_NAME = "MV007"
 UNWRITABLE_TYPE = "MV008"
 FOREIGN_KEY_COLUMN_COUNT = "MV009"
+UNSUPPORTED_TYPE = "MV010"
 MYSQL_VARCHAR_WITHOUT_LENGTH = "MV101"
 MYSQL_KEY_ON_TEXT_WITHOUT_LENGTH = "MV102"
 POSTGRESQL_ENUM_WITHOUT_NAME = "MV201"
@@ -183,6 +184,27 @@ Found = tuple[str, str, str, dict[str, str]]
 
 
 def _table_rules(table: TableState) -> Iterable[Found]:
+    from migrate_core.schema import codegen
+
+    for column in table.columns:
+        if column.type is None:
+            continue
+        db_type = codegen.database_type(column.type)
+        for type_ in (db_type, *getattr(db_type, "_variant_mapping", {}).values()):
+            name = type(type_).__name__
+            if (
+                type(type_).__module__.startswith("sqlalchemy.dialects.postgresql")
+                and name == "DOMAIN"
+            ):
+                yield (
+                    UNSUPPORTED_TYPE,
+                    f"column {column.name} is a PostgreSQL DOMAIN, which migrate-core does not "
+                    "create or drop (a migration would fail: the type does not exist)",
+                    "declare the column with the domain's data type (and its CHECK as a "
+                    "CheckConstraint), or create the domain in a RunSQL migration of your own "
+                    "and list the column's table in exclude-tables",
+                    {"column": column.name},
+                )
     if not table.columns:
         yield (
             TABLE_WITHOUT_COLUMNS,
