@@ -126,7 +126,8 @@ def choices(key: str, cls: type, column: str) -> dict[str, tuple[Any, ...]]:
         else:
             out["precision+scale"] = ((10, 2), (5, 0), (30, 10), (None, None))
     elif "precision" in params and name in _FLOATS:
-        out["precision"] = (None, 10, 53)
+        # MySQL's DOUBLE wants a scale with a precision, which SQLAlchemy's Double lacks.
+        out["precision"] = (None,) if name.startswith(("DOUBLE", "Double")) else (None, 10, 53)
     elif key == "postgresql.INTERVAL":
         out["fields+precision"] = ((None, None), ("DAY TO SECOND", 3), ("YEAR", None), (None, 6))
     elif "precision" in params:

@@ -112,9 +112,27 @@ def test_a_foreign_key_to_a_table_nobody_declares_is_refused(
     )
 
 
-def test_a_foreign_key_to_an_excluded_table_is_fine(make_project: Any, tmp_path: Path) -> None:
-    _accepted(
-        make_project, FK_NOWHERE, _url("sqlite", tmp_path), extra='exclude-tables = ["customer"]'
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql", "mysql"])
+def test_a_foreign_key_to_an_excluded_table_is_fine_with_a_type(
+    dialect: str, make_project: Any, tmp_path: Path
+) -> None:
+    typed = FK_NOWHERE.replace(
+        "mapped_column(sa.ForeignKey", "mapped_column(sa.Integer, sa.ForeignKey"
+    )
+    _accepted(make_project, typed, _url(dialect, tmp_path), extra='exclude-tables = ["customer"]')
+
+
+def test_without_a_type_its_column_cannot_be_created(make_project: Any, tmp_path: Path) -> None:
+    """SQLAlchemy copies a key column's type from its target; an excluded target has none."""
+    _refused(
+        make_project,
+        FK_NOWHERE,
+        _url("sqlite", tmp_path),
+        "column customer_id has no type",
+        "customer",
+        "mapped_column(sa.Integer",
+        v.COLUMN_WITHOUT_TYPE,
+        extra='exclude-tables = ["customer"]',
     )
 
 
@@ -292,7 +310,8 @@ def test_every_problem_is_reported_at_once(make_project: Any, tmp_path: Path) ->
         INDEX_NO_COLUMNS + FK_NOWHERE.replace("order", "line").replace("Order", "Line"),
         _url("sqlite", tmp_path),
     )
-    assert "2 construct(s)" in out
+    # The key's column also has no type: its target is missing.
+    assert "3 construct(s)" in out and v.COLUMN_WITHOUT_TYPE in out
     assert v.INDEX_WITHOUT_COLUMNS in out and v.FOREIGN_KEY_TO_UNKNOWN_TABLE in out
 
 
@@ -324,3 +343,29 @@ class Order(Base):
     amount: Mapped[int] = mapped_column(postgresql.DOMAIN("positive", sa.Integer(), check="VALUE > 0"))
 """
     _refused(make_project, models, _url("postgresql", tmp_path), "column amount", "DOMAIN", "MV010")
+
+
+@pytest.mark.parametrize(
+    ("dialect", "type_", "needle"),
+    [
+        ("mysql", "postgresql.JSONB()", "JSONB"),
+        ("mysql", "sa.Double(precision=10)", "precision and scale"),
+        ("sqlite", "postgresql.INET()", "INET"),
+        ("postgresql", "mysql.TINYINT()", "TINYINT"),
+    ],
+)
+def test_a_type_the_database_cannot_create_is_refused(
+    dialect: str, type_: str, needle: str, make_project: Any, tmp_path: Path
+) -> None:
+    models = f"""
+from sqlalchemy.dialects import mysql, postgresql
+
+
+class Order(Base):
+    __tablename__ = "order"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    odd: Mapped[Any] = mapped_column({type_})
+"""
+    models = "from typing import Any\n" + models
+    _refused(make_project, models, _url(dialect, tmp_path), "column odd", needle, "MV101")

@@ -45,7 +45,8 @@ DUPLICATE_INDEX_NAME = "MV007"
 UNWRITABLE_TYPE = "MV008"
 FOREIGN_KEY_COLUMN_COUNT = "MV009"
 UNSUPPORTED_TYPE = "MV010"
-MYSQL_VARCHAR_WITHOUT_LENGTH = "MV101"
+COLUMN_WITHOUT_TYPE = "MV011"
+TYPE_NOT_CREATABLE = "MV101"
 MYSQL_KEY_ON_TEXT_WITHOUT_LENGTH = "MV102"
 POSTGRESQL_ENUM_WITHOUT_NAME = "MV201"
 
@@ -127,6 +128,8 @@ def validate(
         found: list[tuple[str, str, str, dict[str, str]]] = []
         found.extend(_table_rules(table))
         found.extend(_foreign_key_rules(table, state, config))
+        if dialect in ("mysql", "postgresql", "sqlite"):
+            found.extend(_type_rules(table, dialect))
         if dialect == "mysql":
             found.extend(_mysql_rules(table))
         if dialect == "postgresql":
@@ -184,10 +187,28 @@ Found = tuple[str, str, str, dict[str, str]]
 
 
 def _table_rules(table: TableState) -> Iterable[Found]:
+    from sqlalchemy.types import NullType
+
     from migrate_core.schema import codegen
 
     for column in table.columns:
         if column.type is None:
+            continue
+        if isinstance(column.type, NullType):
+            referred = [fk.ref_table for fk in table.foreign_keys if column.name in fk.columns]
+            why = (
+                f"SQLAlchemy takes a foreign key column's type from {referred[0]}, which is not "
+                "in the models"
+                if referred
+                else "it was declared without one"
+            )
+            yield (
+                COLUMN_WITHOUT_TYPE,
+                f"column {column.name} has no type ({why}); no database can create it",
+                f"give the column its type: mapped_column(sa.Integer, ...) or "
+                f'sa.Column("{column.name}", sa.Integer, ...)',
+                {"column": column.name},
+            )
             continue
         db_type = codegen.database_type(column.type)
         for type_ in (db_type, *getattr(db_type, "_variant_mapping", {}).values()):
@@ -307,19 +328,36 @@ def _mysql_ddl(type_: Any) -> str:
     return codegen._ddl(type_, codegen._dialect("mysql"))
 
 
-def _mysql_rules(table: TableState) -> Iterable[Found]:
+def _type_rules(table: TableState, dialect: str) -> Iterable[Found]:
+    """A column type the database's DDL compiler refuses (SQLAlchemy says why)."""
+    import sqlalchemy as sa
+    from sqlalchemy.schema import CreateTable
+    from sqlalchemy.types import NullType
+
+    from migrate_core.schema import codegen
+
+    compiler = codegen._dialect(dialect)
     for column in table.columns:
-        if column.type is None:
-            continue
-        ddl = _mysql_ddl(column.type)
-        if ddl.startswith("<"):
+        if column.type is None or isinstance(column.type, NullType):
+            continue  # reported by _table_rules, whatever the database
+        holder = sa.Table("t", sa.MetaData(), sa.Column(column.name, column.type))
+        try:
+            CreateTable(holder).compile(dialect=compiler)
+        except Exception as error:
+            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+            reason = reason.split("): ", 1)[-1]  # SQLAlchemy's "(in table 't', column ...)"
             yield (
-                MYSQL_VARCHAR_WITHOUT_LENGTH,
-                f"column {column.name}: MySQL cannot create {column.describe()} "
-                "(a VARCHAR needs a length there)",
-                "give the String a length (sa.String(255)), or use sa.Text() for long text",
+                TYPE_NOT_CREATABLE,
+                f"column {column.name}: {dialect} cannot create {codegen.render_type(column.type).text} "
+                f"({reason})",
+                "use a type this database has: give a String a length (sa.String(255)), give "
+                "MySQL's DOUBLE both precision and scale, or add .with_variant(..., "
+                f'"{dialect}") for a type of another database',
                 {"column": column.name},
             )
+
+
+def _mysql_rules(table: TableState) -> Iterable[Found]:
     by_name = {c.name: c for c in table.columns}
     keyed: list[tuple[str, tuple[str, ...], dict[str, Any]]] = []
     if table.primary_key is not None:
