@@ -278,7 +278,7 @@ def probe(project: LawProject, dialect: str) -> None:
     """Which classes ``create_all`` itself can create on this database, and why not the rest.
 
     A class whose DDL does not even compile for the dialect is out at once; the rest
-    go into one probe table, and only if that fails one table per class.
+    go into one probe table, split in halves while it fails.
     """
     engine = project.engine(project.other_url)
     candidates: list[str] = []
@@ -296,12 +296,18 @@ def probe(project: LawProject, dialect: str) -> None:
         candidates.append(key)
     if not candidates:
         return
-    everything = [c for key in candidates for c in _probe_columns(key)]
-    if _create_all_error(engine, everything) is None:
-        _HOLDABLE.update({(dialect, key): None for key in candidates})
+    _bisect(engine, dialect, candidates)
+
+
+def _bisect(engine: sa.Engine, dialect: str, keys: list[str]) -> None:
+    """All of ``keys`` in one table; on failure each half again, down to the culprits."""
+    error = _create_all_error(engine, [c for key in keys for c in _probe_columns(key)])
+    if error is None or len(keys) == 1:
+        _HOLDABLE.update({(dialect, key): error for key in keys})
         return
-    for key in candidates:
-        _HOLDABLE[(dialect, key)] = _create_all_error(engine, _probe_columns(key))
+    middle = len(keys) // 2
+    _bisect(engine, dialect, keys[:middle])
+    _bisect(engine, dialect, keys[middle:])
 
 
 # Held by create_all, but not yet by migrate-core: each names why (see the report).
