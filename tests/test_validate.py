@@ -369,3 +369,46 @@ class Order(Base):
 """
     models = "from typing import Any\n" + models
     _refused(make_project, models, _url(dialect, tmp_path), "column odd", needle, "MV101")
+
+
+def test_a_prefix_length_on_a_number_is_refused_on_mysql(make_project: Any, tmp_path: Path) -> None:
+    """The scaffold pattern Index(..., Model.id, mysql_length=255): MySQL error 1089."""
+    models = """
+class Page(Base):
+    __tablename__ = "page"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.Text())
+
+
+sa.Index("ix_page_id_title", Page.id, Page.title, unique=True, mysql_length=255)
+"""
+    _refused(make_project, models, _url("mysql", tmp_path), "column id (INTEGER)", "MV103")
+    ok = models.replace("mysql_length=255", 'mysql_length={"title": 255}')
+    _accepted(make_project, ok, _url("mysql", tmp_path))
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql", "mysql"])
+def test_a_subclass_of_a_sqlalchemy_type_is_written_as_that_type(
+    dialect: str, make_project: Any, tmp_path: Path
+) -> None:
+    models = """
+import uuid
+
+from sqlalchemy.dialects import postgresql
+
+
+class CustomUUID(postgresql.UUID):
+    python_type = uuid.UUID
+
+
+class Page(Base):
+    __tablename__ = "page"
+
+    id: Mapped[uuid.UUID] = mapped_column(CustomUUID(as_uuid=True), primary_key=True)
+"""
+    root = _project(make_project, models, _url(dialect, tmp_path))
+    cli("makemigrations", "--noinput", expect=0)
+    [written] = list((root / "shop" / "migrations").glob("0001_*.py"))
+    text = written.read_text()
+    assert "sa.UUID()" in text and "CustomUUID" not in text and "shop" not in text

@@ -282,27 +282,61 @@ def _find_type_path(cls: type) -> tuple[str, str | None]:
 
     SQLAlchemy adapts types per dialect into private classes (``_PGJSON``,
     ``PGUuid``); a migration file names the public class they specialise, whose
-    DDL is the same. Anything outside SQLAlchemy never reaches here: see
-    :func:`database_type`.
+    DDL is the same. A project's own subclass is adapted to that ancestor first,
+    by :func:`database_type`.
     """
-    from sqlalchemy.types import TypeEngine
-
     public = _public_path(cls)
     if public is not None:
         return public
-    for klass in cls.__mro__[1:]:
-        # The bases in type_api (TypeEngine, UserDefinedType, ExternalType...) name no
-        # database type at all.
-        if not issubclass(klass, TypeEngine) or klass.__module__ == "sqlalchemy.sql.type_api":
-            continue
-        public = _public_path(klass)
-        if public is not None:
-            return public
+    ancestor = _public_ancestor(cls)
+    if ancestor is not None:
+        found = _public_path(ancestor)
+        assert found is not None
+        return found
     raise UnwritableTypeError(
         f"type {cls.__module__}.{cls.__qualname__} has no public SQLAlchemy class a migration "
         "file could name; declare the column with a type from sqlalchemy or "
         "sqlalchemy.dialects (or a TypeDecorator over one)"
     )
+
+
+def _public_ancestor(cls: type) -> type | None:
+    from sqlalchemy.types import TypeEngine
+
+    for klass in cls.__mro__[1:]:
+        # The bases in type_api (TypeEngine, UserDefinedType, ExternalType...) name no
+        # database type at all.
+        if not issubclass(klass, TypeEngine) or klass.__module__ == "sqlalchemy.sql.type_api":
+            continue
+        if _public_path(klass) is not None:
+            return klass
+    return None
+
+
+def _as_public_ancestor(type_: Any) -> Any:
+    """A project's subclass of a SQLAlchemy type (``class CustomUUID(postgresql.UUID)``)
+    as that SQLAlchemy type, when it compiles to the same DDL on every dialect.
+
+    A subclass with its own DDL (``__visit_name__``, ``@compiles``) cannot be written
+    without the project's code: that is an :class:`UnwritableTypeError`.
+    """
+    cls = type(type_)
+    ancestor = _public_ancestor(cls)
+    adapted = None
+    if ancestor is not None:
+        try:
+            adapted = type_.adapt(ancestor)
+        except Exception:  # a constructor that adapt() cannot call
+            adapted = None
+    if adapted is None or any(
+        _ddl(adapted, _dialect(n)) != _ddl(type_, _dialect(n)) for n in DIALECT_NAMES
+    ):
+        raise UnwritableTypeError(
+            f"type {cls.__module__}.{cls.__qualname__} compiles to DDL of its own, which a "
+            "migration file cannot write without importing the project; wrap a SQLAlchemy "
+            "type in a TypeDecorator instead"
+        )
+    return adapted
 
 
 def _public_path(cls: type) -> tuple[str, str | None] | None:
@@ -473,6 +507,11 @@ def database_type(type_: Any) -> Any:
     variants = dict(getattr(type_, "_variant_mapping", {}))
     if isinstance(type_, TypeDecorator) and not _keeps_class(type_):
         return _decorator_as_database_type(type_, variants)
+    if not type(type_).__module__.startswith("sqlalchemy."):
+        bare = _as_public_ancestor(_without_variants(type_))
+        for name in sorted(variants):
+            bare = bare.with_variant(database_type(variants[name]), name)
+        return bare
     if not variants or all(not isinstance(v, TypeDecorator) for v in variants.values()):
         return type_
     plain = _without_variants(type_)

@@ -48,6 +48,7 @@ UNSUPPORTED_TYPE = "MV010"
 COLUMN_WITHOUT_TYPE = "MV011"
 TYPE_NOT_CREATABLE = "MV101"
 MYSQL_KEY_ON_TEXT_WITHOUT_LENGTH = "MV102"
+MYSQL_PREFIX_ON_NON_STRING = "MV103"
 POSTGRESQL_ENUM_WITHOUT_NAME = "MV201"
 
 
@@ -373,9 +374,19 @@ def _mysql_rules(table: TableState) -> Iterable[Found]:
             if keyed_column is None or keyed_column.type is None:
                 continue
             base = _mysql_ddl(keyed_column.type).split("(")[0].split()[0]
+            has_length = isinstance(lengths, int) or (isinstance(lengths, dict) and name in lengths)
+            if has_length and base not in _MYSQL_PREFIXABLE:
+                # Error 1089 "Incorrect prefix key": only strings and binaries have prefixes.
+                yield (
+                    MYSQL_PREFIX_ON_NON_STRING,
+                    f"{label} gives column {name} ({base}) a key length; MySQL takes a prefix "
+                    "length only for string and binary columns",
+                    f"leave {name} out of mysql_length (mysql_length={{...}} names columns)",
+                    {"column": name, "index": label.split(" ")[-1]},
+                )
+                continue
             if base not in _MYSQL_UNKEYABLE:
                 continue
-            has_length = isinstance(lengths, int) or (isinstance(lengths, dict) and name in lengths)
             if base == "JSON" or not has_length:
                 yield (
                     MYSQL_KEY_ON_TEXT_WITHOUT_LENGTH,
@@ -387,6 +398,11 @@ def _mysql_rules(table: TableState) -> Iterable[Found]:
                 )
 
 
+_MYSQL_PREFIXABLE = frozenset(
+    {"CHAR", "VARCHAR", "NCHAR", "NVARCHAR", "BINARY", "VARBINARY", "TEXT", "TINYTEXT"}
+    | {"MEDIUMTEXT", "LONGTEXT", "BLOB", "TINYBLOB", "MEDIUMBLOB", "LONGBLOB"}
+    | {"NATIONAL"}  # NATIONAL VARCHAR(n)
+)
 _MYSQL_UNKEYABLE = frozenset(
     {
         "TEXT",
