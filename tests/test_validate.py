@@ -129,7 +129,7 @@ def test_without_a_type_its_column_cannot_be_created(make_project: Any, tmp_path
         FK_NOWHERE,
         _url("sqlite", tmp_path),
         "column customer_id has no type",
-        "customer",
+        "from customer, which is not in the column's MetaData",
         "mapped_column(sa.Integer",
         v.COLUMN_WITHOUT_TYPE,
         extra='exclude-tables = ["customer"]',

@@ -198,8 +198,8 @@ def _table_rules(table: TableState) -> Iterable[Found]:
         if isinstance(column.type, NullType):
             referred = [fk.ref_table for fk in table.foreign_keys if column.name in fk.columns]
             why = (
-                f"SQLAlchemy takes a foreign key column's type from {referred[0]}, which is not "
-                "in the models"
+                f"SQLAlchemy copies a foreign key column's type from {referred[0]}, which is "
+                "not in the column's MetaData"
                 if referred
                 else "it was declared without one"
             )
