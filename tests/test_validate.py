@@ -328,6 +328,7 @@ def test_validate_is_data_for_check_migrations(make_project: Any, tmp_path: Path
     assert problems[0].line is not None
     assert source[problems[0].line - 1].startswith("class Order(")
     assert v.validate(state, config, dialect="mysql")[0].code == v.INDEX_WITHOUT_COLUMNS
+    assert v.model_problems(config) == problems
 
 
 def test_a_postgresql_domain_is_refused(make_project: Any, tmp_path: Path) -> None:

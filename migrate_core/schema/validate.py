@@ -108,6 +108,18 @@ def valid_model_state(config: Config, *, root: Path | None = None) -> ProjectSta
     return state
 
 
+def model_problems(config: Config, *, root: Path | None = None) -> list[Problem]:
+    """Every problem of the models as data, never raising for them (for check-migrations).
+
+    Each Problem carries ``code``, ``path`` and ``line`` for a finding on the model.
+    """
+    try:
+        valid_model_state(config, root=root)
+    except ModelProblemsError as error:
+        return [p for p in error.problems if isinstance(p, Problem)]
+    return []
+
+
 def validate(
     state: ProjectState,
     config: Config,
