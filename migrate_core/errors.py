@@ -149,6 +149,17 @@ class GitError(MigrateCoreError):
         self.stderr = stderr
 
 
+class ModelProblemsError(MigrateCoreError):
+    """The models declare constructs no database can create (see ``schema/validate.py``).
+
+    ``problems`` keeps each one as data (model, file, line, table, column, fix).
+    """
+
+    def __init__(self, message: str, problems: Sequence[object] = ()) -> None:
+        super().__init__(message)
+        self.problems = tuple(problems)
+
+
 #: The process exit code for a Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
 EXIT_INTERRUPTED = 130
 

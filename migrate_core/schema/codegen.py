@@ -267,7 +267,6 @@ _MISSING = object()
 
 _TYPE_PATHS: dict[type, tuple[str, str | None]] = {}
 _INIT_PARAMS: dict[type, tuple[tuple[str, Any], ...]] = {}
-_OWN_INIT: dict[type, bool] = {}
 
 
 def _type_path(cls: type) -> tuple[str, str | None]:
@@ -279,25 +278,107 @@ def _type_path(cls: type) -> tuple[str, str | None]:
 
 
 def _find_type_path(cls: type) -> tuple[str, str | None]:
+    """``sa.X`` or ``<dialect>.X`` for a public SQLAlchemy class, else a public ancestor's.
+
+    SQLAlchemy adapts types per dialect into private classes (``_PGJSON``,
+    ``PGUuid``); a migration file names the public class they specialise, whose
+    DDL is the same. A project's own subclass is adapted to that ancestor first,
+    by :func:`database_type`.
+    """
+    public = _public_path(cls)
+    if public is not None:
+        return public
+    ancestor = _public_ancestor(cls)
+    if ancestor is not None:
+        found = _public_path(ancestor)
+        assert found is not None
+        return found
+    raise UnwritableTypeError(
+        f"type {cls.__module__}.{cls.__qualname__} has no public SQLAlchemy class a migration "
+        "file could name; declare the column with a type from sqlalchemy or "
+        "sqlalchemy.dialects (or a TypeDecorator over one)"
+    )
+
+
+def _public_ancestor(cls: type) -> type | None:
+    from sqlalchemy.types import TypeEngine
+
+    for klass in cls.__mro__[1:]:
+        # The bases in type_api (TypeEngine, UserDefinedType, ExternalType...) name no
+        # database type at all.
+        if not issubclass(klass, TypeEngine) or klass.__module__ == "sqlalchemy.sql.type_api":
+            continue
+        if _public_path(klass) is not None:
+            return klass
+    return None
+
+
+def _as_public_ancestor(type_: Any) -> Any:
+    """A project's subclass of a SQLAlchemy type (``class CustomUUID(postgresql.UUID)``)
+    as that SQLAlchemy type, when it compiles to the same DDL on every dialect.
+
+    A subclass with its own DDL (``__visit_name__``, ``@compiles``) cannot be written
+    without the project's code: that is an :class:`UnwritableTypeError`.
+    """
+    cls = type(type_)
+    ancestor = _public_ancestor(cls)
+    adapted = None
+    if ancestor is not None:
+        try:
+            adapted = type_.adapt(ancestor)
+        except Exception:  # a constructor that adapt() cannot call
+            adapted = None
+    if adapted is None or any(
+        _ddl(adapted, _dialect(n)) != _ddl(type_, _dialect(n)) for n in DIALECT_NAMES
+    ):
+        raise UnwritableTypeError(
+            f"type {cls.__module__}.{cls.__qualname__} compiles to DDL of its own, which a "
+            "migration file cannot write without importing the project; wrap a SQLAlchemy "
+            "type in a TypeDecorator instead"
+        )
+    return adapted
+
+
+def _public_path(cls: type) -> tuple[str, str | None] | None:
     import sqlalchemy
 
     module = cls.__module__
     name = cls.__qualname__
-    if module.startswith("sqlalchemy."):
-        if getattr(sqlalchemy, name, None) is cls:
-            return f"sa.{name}", SA_IMPORT
-        if module.startswith("sqlalchemy.dialects."):
-            dialect = module.split(".")[2]
-            dialect_module = __import__(f"sqlalchemy.dialects.{dialect}", fromlist=["_"])
-            if getattr(dialect_module, name, None) is cls:
-                return f"{dialect}.{name}", f"from sqlalchemy.dialects import {dialect}"
-        return f"sa.{module[len('sqlalchemy.') :]}.{name}", SA_IMPORT
-    if module in ("__main__", "builtins") or "<locals>" in name:
-        raise ValueError(
-            f"type {name} is defined in {module}, which a migration file cannot import; "
-            "move it to a module of your project"
-        )
-    return f"{module}.{name}", f"import {module}"
+    if not module.startswith("sqlalchemy.") or "." in name or name.startswith("_"):
+        return None
+    if getattr(sqlalchemy, name, None) is cls:
+        return f"sa.{name}", SA_IMPORT
+    if module.startswith("sqlalchemy.dialects."):
+        dialect = module.split(".")[2]
+        dialect_module = __import__(f"sqlalchemy.dialects.{dialect}", fromlist=["_"])
+        if getattr(dialect_module, name, None) is cls:
+            return f"{dialect}.{name}", f"from sqlalchemy.dialects import {dialect}"
+    types_module = __import__("sqlalchemy.types", fromlist=["_"])
+    if getattr(types_module, name, None) is cls:
+        return f"sa.types.{name}", SA_IMPORT
+    return None
+
+
+class UnwritableTypeError(ValueError):
+    """A type that no migration file can write without importing the project's code."""
+
+
+_POSITIONAL: dict[type, str | None] = {}
+
+
+def _positional_values(cls: type) -> str | None:
+    """The name of a ``*values`` parameter the type stores as an attribute of that name."""
+    if cls not in _POSITIONAL:
+        found = None
+        init = cls.__dict__.get("__init__") or getattr(cls, "__init__", None)
+        try:
+            for p in inspect.signature(init).parameters.values():  # type: ignore[arg-type]
+                if p.kind is p.VAR_POSITIONAL and p.name == "values":
+                    found = p.name
+        except (TypeError, ValueError):  # pragma: no cover - C-implemented __init__
+            pass
+        _POSITIONAL[cls] = found
+    return _POSITIONAL[cls]
 
 
 def _init_params(cls: type) -> tuple[tuple[str, Any], ...]:
@@ -382,8 +463,131 @@ def _same_as_built(cls: type, name: str, value: Any) -> bool:
     return isinstance(default, TypeEngine) and render_type(default).text == render_type(value).text
 
 
+# The dialects a TypeDecorator is asked about when it is written as database types.
+# (MariaDB's dialect reports itself as ``mysql`` to ``load_dialect_impl`` as well.)
+DIALECT_NAMES = ("mysql", "postgresql", "sqlite")
+_DIALECTS: dict[str, Any] = {}
+
+
+def _dialect(name: str) -> Any:
+    found = _DIALECTS.get(name)
+    if found is None:
+        from sqlalchemy.dialects import registry
+
+        found = _DIALECTS[name] = registry.load(name)()
+    return found
+
+
+def _keeps_class(type_: Any) -> bool:
+    """Whether a TypeDecorator is written as itself rather than as the type under it.
+
+    SQLAlchemy's own *emulated* types (``sa.Interval``: INTERVAL on PostgreSQL,
+    DATETIME elsewhere) are how SQLAlchemy spells one database type across
+    dialects, importable from ``sqlalchemy``: the file keeps them. Every other
+    TypeDecorator only converts values in Python (``sa.PickleType`` over a binary
+    column, every project's own type), so the file holds the type it compiles to.
+    """
+    from sqlalchemy.sql.type_api import Emulated
+
+    return type(type_).__module__.startswith("sqlalchemy.") and isinstance(type_, Emulated)
+
+
+def database_type(type_: Any) -> Any:
+    """``type_`` with every TypeDecorator replaced by the database type it compiles to.
+
+    Migration files are self-contained: they import ``sqlalchemy`` and
+    ``migrate_core``, never the project (a type renamed or deleted later would
+    break every migration that named it). A decorator becomes its ``impl``, with a
+    ``with_variant`` for each dialect whose ``load_dialect_impl`` compiles to
+    different DDL. Comparing columns by this rendering makes a decorator over the
+    same database type no change at all.
+    """
+    from sqlalchemy.types import TypeDecorator
+
+    variants = dict(getattr(type_, "_variant_mapping", {}))
+    if isinstance(type_, TypeDecorator) and not _keeps_class(type_):
+        return _decorator_as_database_type(type_, variants)
+    if not type(type_).__module__.startswith("sqlalchemy."):
+        bare = _as_public_ancestor(_without_variants(type_))
+        for name in sorted(variants):
+            bare = bare.with_variant(database_type(variants[name]), name)
+        return bare
+    if not variants or all(not isinstance(v, TypeDecorator) for v in variants.values()):
+        return type_
+    plain = _without_variants(type_)
+    for name in sorted(variants):
+        plain = plain.with_variant(database_type(variants[name]), name)
+    return plain
+
+
+def _decorator_as_database_type(type_: Any, own_variants: dict[str, Any]) -> Any:
+    impl = database_type(type_.impl_instance)
+    inherited: dict[str, Any] = dict(getattr(impl, "_variant_mapping", {}))
+    impl = _without_variants(impl)
+    own = {k: database_type(v) for k, v in own_variants.items()}
+    # What each dialect really gets: the decorator's own variant, else load_dialect_impl.
+    per_dialect: dict[str, Any] = {}
+    for name in DIALECT_NAMES:
+        if name in own:
+            continue
+        dialect = _dialect(name)
+        try:
+            loaded = database_type(type_.load_dialect_impl(dialect))
+        except Exception:  # a project's load_dialect_impl written for its own dialect only
+            loaded = inherited.get(name, impl)
+        # Only what this dialect gets matters: a variant for another one is noise here.
+        per_dialect[name] = _without_variants(
+            getattr(loaded, "_variant_mapping", {}).get(name, loaded)
+        )
+    # The base is ``impl`` while some dialect uses it; otherwise the type most dialects
+    # get (a GUID type: CHAR(32), with PostgreSQL's UUID as the one variant).
+    base = impl
+    if per_dialect and not any(
+        _ddl(t, _dialect(n)) == _ddl(inherited.get(n, impl), _dialect(n))
+        for n, t in per_dialect.items()
+    ):
+        counts: dict[str, list[Any]] = {}
+        for loaded in per_dialect.values():
+            counts.setdefault(render_type(loaded).text, []).append(loaded)
+        base = max(counts.values(), key=len)[0]
+        inherited = {}
+    merged: dict[str, Any] = dict(inherited)
+    for name, loaded in per_dialect.items():
+        dialect = _dialect(name)
+        if _ddl(loaded, dialect) == _ddl(base, dialect):
+            merged.pop(name, None)
+        else:
+            merged[name] = loaded
+    merged.update(own)
+    plain = base
+    for name in sorted(merged):
+        plain = plain.with_variant(merged[name], name)
+    return plain
+
+
+def _without_variants(type_: Any) -> Any:
+    if not getattr(type_, "_variant_mapping", None):
+        return type_
+    import copy
+
+    bare = copy.copy(type_)
+    bare._variant_mapping = type(type_._variant_mapping)()
+    return bare
+
+
+def _ddl(type_: Any, dialect: Any) -> str:
+    try:
+        return str(type_.compile(dialect=dialect))
+    except Exception as error:  # compiles nowhere on this dialect: compare the failure
+        return f"<{type(error).__name__}>"
+
+
 def render_type(type_: Any) -> Rendered:
-    """``sa.String(length=50)``, ``postgresql.JSONB()``, ``shop.types.Money()``."""
+    """``sa.String(length=50)``, ``postgresql.JSONB()``, ``sa.CHAR(length=32).with_variant(...)``.
+
+    What is rendered is :func:`database_type`: a project's TypeDecorator never
+    appears in the output, only the SQLAlchemy types it compiles to.
+    """
     from sqlalchemy import types as sqltypes
     from sqlalchemy.types import TypeEngine
 
@@ -391,6 +595,7 @@ def render_type(type_: Any) -> Rendered:
         type_ = type_()
     if not isinstance(type_, TypeEngine):
         raise ValueError(f"{type_!r} is not a SQLAlchemy type")
+    type_ = database_type(type_)
     path, imp = _type_path(type(type_))
     imports = {imp} if imp else set()
     args: list[Code] = []
@@ -416,20 +621,13 @@ def render_type(type_: Any) -> Rendered:
             add_kw("create_constraint", True)
         if getattr(type_, "create_type", True) is False:
             add_kw("create_type", False)
-    elif isinstance(type_, sqltypes.TypeDecorator) and not _decorator_has_own_init(type(type_)):
-        # A decorator without its own __init__ passes its arguments on to ``impl``.
-        impl_default = type(type_).impl
-        impl_default = impl_default() if isinstance(impl_default, type) else impl_default
-        impl_now = render_type(type_.impl)
-        if impl_now.text != render_type(impl_default).text:
-            impl_code = impl_now.code
-            assert isinstance(impl_code, Call)
-            kwargs.extend(impl_code.kwargs)
-            args.extend(impl_code.args)
-            imports.update(impl_now.imports)
     else:
+        # ``mysql.SET("a", "b")``: values passed as ``*values`` are kept under that name.
+        values = _positional_values(type(type_))
+        if values is not None:
+            args = [render_value(v).code for v in getattr(type_, values, ())]
         for name, default in _init_params(type(type_)):
-            if name.startswith("_"):
+            if name.startswith("_") or name in _NEVER_WRITTEN:
                 continue
             value = getattr(type_, name, _MISSING)
             if value is _MISSING or (callable(value) and not isinstance(value, (TypeEngine, type))):
@@ -452,21 +650,10 @@ def render_type(type_: Any) -> Rendered:
     return Rendered(code, frozenset(imports))
 
 
-def _decorator_has_own_init(cls: type) -> bool:
-    """Whether a TypeDecorator subclass defines ``__init__`` itself (else ``impl`` gets the args)."""
-    from sqlalchemy.types import TypeDecorator
-
-    found = _OWN_INIT.get(cls)
-    if found is None:
-        found = False
-        for klass in cls.__mro__:
-            if klass is TypeDecorator:
-                break
-            if "__init__" in klass.__dict__:
-                found = True
-                break
-        _OWN_INIT[cls] = found
-    return found
+# Constructor arguments a file never writes: those that shape only what Python does with
+# values (a module, a function: PickleType's, though it is written as its binary impl),
+# and a schema type's ``metadata``, the MetaData it was attached to by the models.
+_NEVER_WRITTEN = frozenset({"pickler", "comparator", "protocol", "metadata", "inherit_schema"})
 
 
 # -- server defaults ---------------------------------------------------------------------------

@@ -1,0 +1,550 @@
+"""Constructs the models declare that no database could ever create, found before any file is written.
+
+``metadata.create_all`` happily emits ``CREATE INDEX ix ON t ()`` or a foreign key
+to a table nobody creates; a migration written from such models fails on
+PostgreSQL and MariaDB (or, on SQLite, applies with a dangling key) and the user
+learns it in CI, or in production. Each rule here is one such construct, checked
+over the models' *state* (plain data, no database), and reported as a
+:class:`Problem` that names the model, the table, the column, index or key, and
+the fix. ``makemigrations`` stops on any (exit 2) through :func:`valid_model_state`;
+``check-migrations`` can run :func:`validate` itself and turn each problem into a
+finding on the model's file and line (see :func:`locate`).
+
+Rules that depend on the database (a MySQL VARCHAR needs a length, PostgreSQL
+needs a name for a native enum) run only when the project's database URL names
+that dialect; without a URL only the rules that hold everywhere run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import Any
+
+from migrate_core.errors import ModelProblemsError
+
+if TYPE_CHECKING:
+    from migrate_core.config import Config
+    from migrate_core.schema.state import ProjectState
+    from migrate_core.schema.state import TableState
+
+# PostgreSQL silently cuts identifiers to 63 bytes (the table then differs from the model
+# forever); MySQL refuses names over 64 characters. 63 bytes is the limit that holds in all.
+MAX_IDENTIFIER_BYTES = 63
+
+# Stable codes: reports and ``accept`` lists name problems by these.
+INDEX_WITHOUT_COLUMNS = "MV001"
+FOREIGN_KEY_TO_UNKNOWN_TABLE = "MV002"
+FOREIGN_KEY_TO_UNKNOWN_COLUMN = "MV003"
+FOREIGN_KEY_TO_NON_UNIQUE = "MV004"
+TABLE_WITHOUT_COLUMNS = "MV005"
+NAME_TOO_LONG = "MV006"
+DUPLICATE_INDEX_NAME = "MV007"
+UNWRITABLE_TYPE = "MV008"
+FOREIGN_KEY_COLUMN_COUNT = "MV009"
+UNSUPPORTED_TYPE = "MV010"
+COLUMN_WITHOUT_TYPE = "MV011"
+TYPE_NOT_CREATABLE = "MV101"
+MYSQL_KEY_ON_TEXT_WITHOUT_LENGTH = "MV102"
+MYSQL_PREFIX_ON_NON_STRING = "MV103"
+POSTGRESQL_ENUM_WITHOUT_NAME = "MV201"
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a table is declared: the mapped class, its file and line (Core tables: unknown)."""
+
+    model: str | None = None
+    path: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One construct that cannot be created, with what to do about it."""
+
+    code: str
+    table: str
+    message: str
+    fix: str
+    column: str | None = None
+    index: str | None = None
+    key: str | None = None
+    model: str | None = None
+    path: str | None = None
+    line: int | None = None
+
+    def describe(self) -> str:
+        """``shop/models.py:12: model Order (table order): index ix_x has no columns. Fix: ...``"""
+        where = f"{self.path}:{self.line}: " if self.path and self.line else ""
+        what = f"model {self.model} (table {self.table})" if self.model else f"table {self.table}"
+        return f"{where}{what}: {self.message} [{self.code}]\n    fix: {self.fix}"
+
+
+# -- entry points ----------------------------------------------------------------------------------
+
+
+def valid_model_state(config: Config, *, root: Path | None = None) -> ProjectState:
+    """The models' state, or :class:`ModelProblemsError` (exit 2) listing every problem.
+
+    Types that no migration file can write stop the state from being built at all;
+    they are collected column by column here, so the user sees all of them at once.
+    """
+    from migrate_core.schema import codegen
+    from migrate_core.schema import project
+
+    try:
+        state = project.model_state(config, root=root)
+    except codegen.UnwritableTypeError:
+        problems = _unwritable_types(config, root)
+        if not problems:
+            raise
+        raise ModelProblemsError(_summary(problems), problems) from None
+    problems = validate(state, config, locations=locate(config, root=root))
+    if problems:
+        raise ModelProblemsError(_summary(problems), problems)
+    return state
+
+
+def model_problems(config: Config, *, root: Path | None = None) -> list[Problem]:
+    """Every problem of the models as data, never raising for them (for check-migrations).
+
+    Each Problem carries ``code``, ``path`` and ``line`` for a finding on the model.
+    """
+    try:
+        valid_model_state(config, root=root)
+    except ModelProblemsError as error:
+        return [p for p in error.problems if isinstance(p, Problem)]
+    return []
+
+
+def validate(
+    state: ProjectState,
+    config: Config,
+    *,
+    locations: dict[str, Location] | None = None,
+    dialect: str | None = None,
+) -> list[Problem]:
+    """Every construct of ``state`` no database could create, in table order.
+
+    ``dialect`` defaults to the one the project's database URL names (none known:
+    only the rules that hold in every database run).
+    """
+    if dialect is None:
+        dialect = _configured_dialect(config)
+    locations = locations or {}
+    problems: list[Problem] = []
+    for name in sorted(state.tables):
+        table = state.tables[name]
+        found: list[tuple[str, str, str, dict[str, str]]] = []
+        found.extend(_table_rules(table))
+        found.extend(_foreign_key_rules(table, state, config))
+        if dialect in ("mysql", "postgresql", "sqlite"):
+            found.extend(_type_rules(table, dialect))
+        if dialect == "mysql":
+            found.extend(_mysql_rules(table))
+        if dialect == "postgresql":
+            found.extend(_postgresql_rules(table))
+        loc = locations.get(name, Location())
+        for code, message, fix, parts in found:
+            problems.append(
+                Problem(
+                    code=code,
+                    table=name,
+                    message=message,
+                    fix=fix,
+                    model=loc.model,
+                    path=loc.path,
+                    line=loc.line,
+                    **parts,
+                )
+            )
+    problems.extend(_duplicate_index_names(state, dialect, locations))
+    return problems
+
+
+def locate(config: Config, *, root: Path | None = None) -> dict[str, Location]:
+    """``{table: Location}`` for the ORM-mapped models of every app (imported already)."""
+    import inspect
+
+    from migrate_core import paths
+    from migrate_core.schema import project
+
+    out: dict[str, Location] = {}
+    for app in config.apps.values():
+        obj = project.import_models(app, root or config.root)
+        registry = getattr(obj, "registry", obj)
+        for mapper in getattr(registry, "mappers", ()):
+            table = getattr(mapper, "local_table", None)
+            name = getattr(table, "name", None)
+            if not isinstance(name, str) or name in out:
+                continue
+            cls = mapper.class_
+            path: str | None = None
+            line: int | None = None
+            try:
+                source = inspect.getsourcefile(cls)
+                line = inspect.getsourcelines(cls)[1]
+                path = paths.relative(Path(source), root or config.root) if source else None
+            except (OSError, TypeError):
+                pass  # a class built at run time has no source to point at
+            out[name] = Location(model=cls.__name__, path=path, line=line)
+    return out
+
+
+# -- rules -----------------------------------------------------------------------------------------
+
+Found = tuple[str, str, str, dict[str, str]]
+
+
+def _table_rules(table: TableState) -> Iterable[Found]:
+    from sqlalchemy.types import NullType
+
+    from migrate_core.schema import codegen
+
+    for column in table.columns:
+        if column.type is None:
+            continue
+        if isinstance(column.type, NullType):
+            referred = [fk.ref_table for fk in table.foreign_keys if column.name in fk.columns]
+            why = (
+                f"SQLAlchemy copies a foreign key column's type from {referred[0]}, which is "
+                "not in the column's MetaData"
+                if referred
+                else "it was declared without one"
+            )
+            yield (
+                COLUMN_WITHOUT_TYPE,
+                f"column {column.name} has no type ({why}); no database can create it",
+                f"give the column its type: mapped_column(sa.Integer, ...) or "
+                f'sa.Column("{column.name}", sa.Integer, ...)',
+                {"column": column.name},
+            )
+            continue
+        db_type = codegen.database_type(column.type)
+        for type_ in (db_type, *getattr(db_type, "_variant_mapping", {}).values()):
+            name = type(type_).__name__
+            if (
+                type(type_).__module__.startswith("sqlalchemy.dialects.postgresql")
+                and name == "DOMAIN"
+            ):
+                yield (
+                    UNSUPPORTED_TYPE,
+                    f"column {column.name} is a PostgreSQL DOMAIN, which migrate-core does not "
+                    "create or drop (a migration would fail: the type does not exist)",
+                    "declare the column with the domain's data type (and its CHECK as a "
+                    "CheckConstraint), or create the domain in a RunSQL migration of your own "
+                    "and list the column's table in exclude-tables",
+                    {"column": column.name},
+                )
+    if not table.columns:
+        yield (
+            TABLE_WITHOUT_COLUMNS,
+            "the table has no columns; MySQL and SQLite refuse CREATE TABLE without any",
+            "give the table at least one column (usually a primary key)",
+            {},
+        )
+    if len(table.name.encode()) > MAX_IDENTIFIER_BYTES:
+        yield (
+            NAME_TOO_LONG,
+            f"the table name is {len(table.name.encode())} bytes long; PostgreSQL cuts names "
+            f"to {MAX_IDENTIFIER_BYTES} bytes and MySQL refuses names over 64 characters",
+            f"set __tablename__ to a name of at most {MAX_IDENTIFIER_BYTES} bytes",
+            {},
+        )
+    for column in table.columns:
+        if len(column.name.encode()) > MAX_IDENTIFIER_BYTES:
+            yield (
+                NAME_TOO_LONG,
+                f"column {column.name} has a name of {len(column.name.encode())} bytes; "
+                f"PostgreSQL cuts names to {MAX_IDENTIFIER_BYTES} bytes and MySQL refuses "
+                "names over 64 characters",
+                f"name the column in the database with at most {MAX_IDENTIFIER_BYTES} bytes "
+                '(mapped_column("short_name", ...) keeps the attribute name)',
+                {"column": column.name},
+            )
+    for index in table.indexes:
+        if not index.elements:
+            yield (
+                INDEX_WITHOUT_COLUMNS,
+                f"index {index.name} has no columns or expressions; the database would be "
+                f"sent CREATE INDEX {index.name} ON {table.name} ()",
+                "name the columns in the Index(...) or remove it",
+                {"index": index.name or ""},
+            )
+
+
+def _foreign_key_rules(table: TableState, state: ProjectState, config: Config) -> Iterable[Found]:
+    for fk in table.foreign_keys:
+        parts = {"key": fk.name or "", "column": ", ".join(fk.columns)}
+        label = f"foreign key {fk.name} ({', '.join(fk.columns)})"
+        if len(fk.columns) != len(fk.ref_columns):
+            yield (
+                FOREIGN_KEY_COLUMN_COUNT,
+                f"{label} has {len(fk.columns)} columns but refers to {len(fk.ref_columns)}",
+                "name as many referred columns as local ones in the ForeignKeyConstraint",
+                parts,
+            )
+            continue
+        target = state.get_table(fk.ref_table)
+        if target is None:
+            if config.is_excluded(fk.ref_table):
+                continue  # the database has it; the models do not own it
+            yield (
+                FOREIGN_KEY_TO_UNKNOWN_TABLE,
+                f"{label} refers to table {fk.ref_table}, which no app's models declare "
+                "and exclude-tables does not list",
+                f"add a model for {fk.ref_table} to an app, add {fk.ref_table!r} to "
+                f"exclude-tables in {config.path.name} if the database has it already, "
+                "or remove the key",
+                parts,
+            )
+            continue
+        missing = [c for c in fk.ref_columns if target.get_column(c) is None]
+        if missing:
+            yield (
+                FOREIGN_KEY_TO_UNKNOWN_COLUMN,
+                f"{label} refers to {fk.ref_table}.{', '.join(missing)}, which table "
+                f"{fk.ref_table} does not have",
+                f"refer to a column of {fk.ref_table} (it has {', '.join(target.column_names)})",
+                parts,
+            )
+            continue
+        if not _is_unique(target, fk.ref_columns):
+            yield (
+                FOREIGN_KEY_TO_NON_UNIQUE,
+                f"{label} refers to {fk.ref_table}({', '.join(fk.ref_columns)}), which is "
+                "neither its primary key nor unique; PostgreSQL and MySQL 8.4 refuse such a key",
+                f"refer to the primary key of {fk.ref_table}, or make those columns unique "
+                "(unique=True or a UniqueConstraint)",
+                parts,
+            )
+
+
+def _is_unique(table: TableState, columns: tuple[str, ...]) -> bool:
+    wanted = set(columns)
+    if table.primary_key is not None and set(table.primary_key.columns) == wanted:
+        return True
+    if any(set(u.columns) == wanted for u in table.unique_constraints):
+        return True
+    return any(
+        i.unique and not any(i.expressions) and set(i.elements) == wanted and not i.options
+        for i in table.indexes
+    )
+
+
+def _mysql_ddl(type_: Any) -> str:
+    from migrate_core.schema import codegen
+
+    return codegen._ddl(type_, codegen._dialect("mysql"))
+
+
+def _type_rules(table: TableState, dialect: str) -> Iterable[Found]:
+    """A column type the database's DDL compiler refuses (SQLAlchemy says why)."""
+    import sqlalchemy as sa
+    from sqlalchemy.schema import CreateTable
+    from sqlalchemy.types import NullType
+
+    from migrate_core.schema import codegen
+
+    compiler = codegen._dialect(dialect)
+    for column in table.columns:
+        if column.type is None or isinstance(column.type, NullType):
+            continue  # reported by _table_rules, whatever the database
+        holder = sa.Table("t", sa.MetaData(), sa.Column(column.name, column.type))
+        try:
+            CreateTable(holder).compile(dialect=compiler)
+        except Exception as error:
+            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+            reason = reason.split("): ", 1)[-1]  # SQLAlchemy's "(in table 't', column ...)"
+            yield (
+                TYPE_NOT_CREATABLE,
+                f"column {column.name}: {dialect} cannot create {codegen.render_type(column.type).text} "
+                f"({reason})",
+                "use a type this database has: give a String a length (sa.String(255)), give "
+                "MySQL's DOUBLE both precision and scale, or add .with_variant(..., "
+                f'"{dialect}") for a type of another database',
+                {"column": column.name},
+            )
+
+
+def _mysql_rules(table: TableState) -> Iterable[Found]:
+    by_name = {c.name: c for c in table.columns}
+    keyed: list[tuple[str, tuple[str, ...], dict[str, Any]]] = []
+    if table.primary_key is not None:
+        keyed.append((f"primary key {table.primary_key.name}", table.primary_key.columns, {}))
+    for unique in table.unique_constraints:
+        keyed.append((f"unique constraint {unique.name}", unique.columns, {}))
+    for index in table.indexes:
+        keyed.append((f"index {index.name}", index.columns, index.options))
+    for label, columns, options in keyed:
+        lengths = options.get("mysql_length")
+        for name in columns:
+            keyed_column = by_name.get(name)
+            if keyed_column is None or keyed_column.type is None:
+                continue
+            base = _mysql_ddl(keyed_column.type).split("(")[0].split()[0]
+            has_length = isinstance(lengths, int) or (isinstance(lengths, dict) and name in lengths)
+            if has_length and base not in _MYSQL_PREFIXABLE:
+                # Error 1089 "Incorrect prefix key": only strings and binaries have prefixes.
+                yield (
+                    MYSQL_PREFIX_ON_NON_STRING,
+                    f"{label} gives column {name} ({base}) a key length; MySQL takes a prefix "
+                    "length only for string and binary columns",
+                    f"leave {name} out of mysql_length (mysql_length={{...}} names columns)",
+                    {"column": name, "index": label.split(" ")[-1]},
+                )
+                continue
+            if base not in _MYSQL_UNKEYABLE:
+                continue
+            if base == "JSON" or not has_length:
+                yield (
+                    MYSQL_KEY_ON_TEXT_WITHOUT_LENGTH,
+                    f"{label} covers column {name} ({base}); MySQL cannot key a "
+                    f"{base} column {'at all' if base == 'JSON' else 'without a key length'}",
+                    "index a prefix (sa.Index(..., mysql_length={...})), use a String "
+                    "with a length, or drop the column from the key",
+                    {"column": name, "index": label.split(" ")[-1]},
+                )
+
+
+_MYSQL_PREFIXABLE = frozenset(
+    {"CHAR", "VARCHAR", "NCHAR", "NVARCHAR", "BINARY", "VARBINARY", "TEXT", "TINYTEXT"}
+    | {"MEDIUMTEXT", "LONGTEXT", "BLOB", "TINYBLOB", "MEDIUMBLOB", "LONGBLOB"}
+    | {"NATIONAL"}  # NATIONAL VARCHAR(n)
+)
+_MYSQL_UNKEYABLE = frozenset(
+    {
+        "TEXT",
+        "TINYTEXT",
+        "MEDIUMTEXT",
+        "LONGTEXT",
+        "BLOB",
+        "TINYBLOB",
+        "MEDIUMBLOB",
+        "LONGBLOB",
+        "JSON",
+    }
+)
+
+
+def _postgresql_rules(table: TableState) -> Iterable[Found]:
+    from sqlalchemy import types as sqltypes
+
+    from migrate_core.schema import codegen
+
+    for column in table.columns:
+        if column.type is None:
+            continue
+        type_ = codegen.database_type(column.type)
+        type_ = getattr(type_, "_variant_mapping", {}).get("postgresql", type_)
+        if isinstance(type_, sqltypes.Enum) and type_.native_enum and not type_.name:
+            yield (
+                POSTGRESQL_ENUM_WITHOUT_NAME,
+                f"column {column.name} is a native enum without a name; PostgreSQL creates "
+                "an enum as a named type",
+                'give the Enum a name (sa.Enum(..., name="order_status")) or pass '
+                "native_enum=False",
+                {"column": column.name},
+            )
+
+
+def _duplicate_index_names(
+    state: ProjectState, dialect: str | None, locations: dict[str, Location]
+) -> Iterable[Problem]:
+    """Index names are per schema on PostgreSQL and SQLite (per table only on MySQL).
+
+    A mixin's ``__table_args__`` with a named Index gives every table the same
+    name: the second CREATE INDEX fails. On PostgreSQL unique and primary keys
+    are indexes too, and share the namespace with tables.
+    """
+    if dialect == "mysql":
+        return
+    owners: dict[str, list[tuple[str, str]]] = {}
+    for table_name in sorted(state.tables):
+        table = state.tables[table_name]
+        for index in table.indexes:
+            if index.name:
+                owners.setdefault(index.name, []).append((table_name, "index"))
+        if dialect == "postgresql":
+            for unique in table.unique_constraints:
+                if unique.name:
+                    owners.setdefault(unique.name, []).append((table_name, "unique constraint"))
+            if table.primary_key is not None and table.primary_key.name:
+                owners.setdefault(table.primary_key.name, []).append((table_name, "primary key"))
+    for name, users in sorted(owners.items()):
+        if len(users) < 2 or not any(kind == "index" for _, kind in users):
+            continue
+        first = users[0]
+        for table_name, kind in users[1:]:
+            loc = locations.get(table_name, Location())
+            yield Problem(
+                code=DUPLICATE_INDEX_NAME,
+                table=table_name,
+                message=f"{kind} {name} has the name of the {first[1]} on table {first[0]}; "
+                "index names are shared by all tables of a schema",
+                fix="give the index a name of its own on each table (a naming convention "
+                'such as "ix_%(table_name)s_%(column_0_name)s" does it for every table)',
+                index=name,
+                model=loc.model,
+                path=loc.path,
+                line=loc.line,
+            )
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def _configured_dialect(config: Config) -> str | None:
+    from migrate_core.errors import ConfigError
+
+    try:
+        url = config.resolve_database_url()
+    except ConfigError:
+        return None
+    backend = url.split(":", 1)[0].split("+", 1)[0].lower()
+    return "mysql" if backend == "mariadb" else backend
+
+
+def _unwritable_types(config: Config, root: Path | None) -> list[Problem]:
+    """Every column whose type no migration file can write, with the table and column."""
+    from migrate_core.schema import codegen
+    from migrate_core.schema import project
+
+    locations = locate(config, root=root)
+    problems = []
+    for metadata in project.all_metadata(config, root=root):
+        for table in sorted(metadata.tables.values(), key=lambda t: t.name):
+            if config.is_excluded(table.name):
+                continue
+            for column in table.columns:
+                try:
+                    codegen.render_type(column.type)
+                except codegen.UnwritableTypeError as error:
+                    loc = locations.get(table.name, Location())
+                    problems.append(
+                        Problem(
+                            code=UNWRITABLE_TYPE,
+                            table=table.name,
+                            column=column.name,
+                            message=f"column {column.name}: {error}",
+                            fix="use a type from sqlalchemy or sqlalchemy.dialects, or a "
+                            "TypeDecorator whose impl is one (migration files import no "
+                            "project code)",
+                            model=loc.model,
+                            path=loc.path,
+                            line=loc.line,
+                        )
+                    )
+    return problems
+
+
+def _summary(problems: list[Problem]) -> str:
+    lines = [
+        f"the models declare {len(problems)} construct(s) no database can create; "
+        "no migration was written:"
+    ]
+    lines.extend(p.describe() for p in problems)
+    return "\n".join(lines)
