@@ -52,6 +52,9 @@ import json
 import os
 import sys
 
+# Slow: the Action's bash steps end to end, each a check-migrations run. `pytest -m "not slow"` is the fast loop.
+pytestmark = pytest.mark.slow
+
 if sys.argv[1:3] == ["-m", "pip"]:
     with open(os.environ["MC_TEST_PIP_LOG"], "a", encoding="utf-8") as log:
         log.write(json.dumps({{"cwd": os.getcwd(), "args": sys.argv[3:]}}) + "\\n")

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -314,21 +313,15 @@ def test_stage_from_a_hook_joins_the_commit_and_leaves_a_clean_index(
     assert status == ("M other.py" if style == "only" else "")
 
 
-def test_staged_paths_is_fast_on_a_thousand_files(repo: Repo) -> None:
+def test_staged_paths_on_a_thousand_files(repo: Repo) -> None:
+    """One staged change among a thousand tracked files is found (its speed is bench/'s
+    hook-nochange row: a timed assertion here would fail on a loaded machine)."""
     for i in range(1000):
         repo.write(f"pkg{i % 20}/mod_{i}.py", f"value = {i}\n")
     repo.commit()
     repo.write("pkg3/mod_3.py", "value = -3\n")
     repo.git("add", "pkg3/mod_3.py")
-    index.staged_paths(repo.root)  # warm the OS caches
-    timings = []
-    for _ in range(5):
-        start = time.perf_counter()
-        paths = index.staged_paths(repo.root)
-        timings.append(time.perf_counter() - start)
-    assert paths == [StagedPath("M", "pkg3/mod_3.py")]
-    # Generous: typically a few ms; this only catches a regression to something slow.
-    assert min(timings) < 0.2
+    assert index.staged_paths(repo.root) == [StagedPath("M", "pkg3/mod_3.py")]
 
 
 def test_fast_module_does_not_import_gitpython() -> None:

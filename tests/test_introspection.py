@@ -8,7 +8,6 @@ raw DDL, and the diff must name exactly that change, in words a user can act on.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
@@ -768,21 +767,3 @@ def test_normalize_sql_keeps_literals() -> None:
     assert normalize_sql("status IN ( 'a  b' , 'c' )") == "status IN('a  b','c')"
     assert normalize_sql("'x'  'y'") == "'x' 'y'"
     assert normalize_sql(None) is None
-
-
-# --------------------------------------------------------------------------- speed
-
-
-@pytest.mark.parametrize("dialect", ["sqlite"])
-def test_reflecting_a_few_tables_is_fast(engine: sa.Engine) -> None:
-    """check-migrations reflects a few tables four times per migration, over long chains."""
-    a = engine
-    create(a, build_metadata())
-    with a.connect() as conn:
-        reflect_schema(conn, ["customer", "orders", "product"])
-        runs = 20
-        start = time.perf_counter()
-        for _ in range(runs):
-            reflect_schema(conn, ["customer", "orders", "product"])
-        per_call = (time.perf_counter() - start) / runs
-    assert per_call < 0.025, f"{per_call * 1000:.1f} ms per reflection of 3 tables"

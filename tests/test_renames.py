@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
 import textwrap
-import time
-from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -381,9 +378,9 @@ def test_classes_nested_in_blocks_and_functions(tmp_path: Path) -> None:
     ]
 
 
-def test_cost_does_not_grow_with_the_models_file() -> None:
-    """Beyond parsing both sources, a one-line rename in a 200-model file is cheap: the
-    statement signatures are computed for the hunk's lines only."""
+def test_a_rename_in_a_large_models_file() -> None:
+    """A one-line rename in a 200-model file gives exactly its hint (the signatures are
+    computed for the hunk's lines only; the cost of that is bench/'s to measure)."""
     parts = [HEADER]
     for i in range(200):
         parts.append(
@@ -403,19 +400,9 @@ def test_cost_does_not_grow_with_the_models_file() -> None:
     new = "\n".join([*lines[:number], new_line, *lines[number + 1 :]])
     hunk = Hunk(number + 1, number + 1, ((number + 1, lines[number]),), ((number + 1, new_line),))
 
-    def best(call: Callable[[], object]) -> float:
-        timings = []
-        for _ in range(5):
-            start = time.perf_counter()
-            call()
-            timings.append(time.perf_counter() - start)
-        return min(timings)
-
+    # How long this takes is measured in bench/, not asserted here (a timed assertion
+    # fails on a loaded machine): here, only that the big file gives the one right hint.
     assert rename_hints(old, new, [hunk]) == [column("T0100", "note", "memo")]
-    parsing = best(lambda: (ast.parse(old), ast.parse(new)))
-    hints = best(lambda: rename_hints(old, new, [hunk]))
-    # Typically parsing + a few ms; signing every statement made it about 3x parsing.
-    assert hints < 1.6 * parsing + 0.01
 
 
 def test_multi_line_definitions_compare_whole_statements(tmp_path: Path) -> None:
