@@ -20,6 +20,7 @@ from typing import TypeVar
 import click
 
 from migrate_core import __version__
+from migrate_core.db import dialects
 from migrate_core.errors import MigrateCoreError
 
 if TYPE_CHECKING:
@@ -398,7 +399,7 @@ def showmigrations(
 @click.option("--backwards", is_flag=True, help="The SQL to unapply the migration.")
 @click.option(
     "--dialect",
-    type=click.Choice(["sqlite", "postgresql", "mysql", "mariadb"]),
+    type=click.Choice(dialects.names()),
     help="SQL dialect (default: the configured database's, else sqlite).",
 )
 @click.pass_context
@@ -411,7 +412,7 @@ def sqlmigrate(
 
     config = _config(ctx)
     if dialect is None:
-        dialect = _configured_dialect(config) or "sqlite"
+        dialect = _configured_dialect(config) or dialects.DEFAULT
     click.echo(sql_for_migration(config, app, name, dialect=dialect, backwards=backwards), nl=False)
 
 
@@ -420,9 +421,7 @@ def _configured_dialect(config: Config) -> str | None:
     if not url:
         return None
     try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(url).get_backend_name()
+        return dialects.name_of(url)
     except Exception:
         return None
 

@@ -19,6 +19,7 @@ from dataclasses import field
 from typing import TYPE_CHECKING
 from typing import Any
 
+from migrate_core.db import dialects
 from migrate_core.db import engine as db
 from migrate_core.db.recorder import AppliedMigration
 from migrate_core.db.recorder import MigrationRecorder
@@ -214,7 +215,7 @@ class MigrationExecutor:
     # -- running -------------------------------------------------------------------------------
 
     def migrate(self, plan: Plan, *, fake: bool = False) -> MigrateResult:
-        """Run a plan. On SQLite the whole run is one write transaction with a savepoint
+        """Run a plan. Where the dialect says ``one_transaction_per_run`` (SQLite) the whole run is one write transaction with a savepoint
         per migration: a failing migration still leaves no trace (its savepoint rolls
         back) and the ones before it are kept (the run commits them), but the file is
         synced once instead of once per migration, which on a slow disk is most of the
@@ -222,7 +223,7 @@ class MigrationExecutor:
         """
         if not plan:
             return MigrateResult()
-        if self.connection.dialect.name != "sqlite":
+        if not dialects.get(self.connection).features.one_transaction_per_run:
             return self._migrate(plan, fake=fake)
         if self.connection.in_transaction():
             self.connection.commit()
@@ -401,7 +402,7 @@ class MigrationExecutor:
         """One editor per run: configuring Alembic's context per migration costs as much as
         a small migration does."""
         if self._editor is None:
-            self._editor = SchemaEditor(self.connection)
+            self._editor = dialects.editor(self.connection)
         self._editor.reset()
         return self._editor
 
@@ -472,7 +473,7 @@ class MigrationExecutor:
             why = (
                 f"{migration.name} is not atomic (atomic = False), so each operation committed as it ran"
                 if db.has_transactional_ddl(self.connection)
-                else f"{self.connection.dialect.name} commits DDL as it runs"
+                else f"{dialects.name_of(self.connection)} commits DDL as it runs"
             )
             lines.append(
                 f"{why}, so these operations of {migration.name} ran and were kept: {kept}. The history "
@@ -504,7 +505,7 @@ class MigrationExecutor:
 @contextmanager
 def _autocommit(conn: Connection, *, enabled: bool) -> Iterator[None]:
     """``atomic = False``: each statement on its own (CREATE INDEX CONCURRENTLY needs it)."""
-    if not enabled or conn.dialect.name == "sqlite":
+    if not enabled or not dialects.get(conn).features.autocommit_mode:
         yield
         return
     previous = conn.get_isolation_level()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from migrate_core.db.schema_editor import SchemaEditor
+from migrate_core.db import dialects
 from migrate_core.errors import MigrateCoreError
 from migrate_core.migrations.loader import MigrationLoader
 from migrate_core.schema.state import ProjectState
@@ -28,7 +28,7 @@ def sql_for_migration(
         nxt = states[-1].clone()
         op.state_forwards(app, nxt)
         states.append(nxt)
-    editor = SchemaEditor(dialect_name="mysql" if dialect == "mariadb" else dialect)
+    editor = dialects.collecting_editor(dialect)
     indexes = range(len(migration.operations))
     for i in reversed(indexes) if backwards else indexes:
         op = migration.operations[i]
