@@ -288,3 +288,42 @@ def test_mariadb_renders_as_mysql() -> None:
     assert render("mariadb", scenario, backwards=False) == render(
         "mysql", scenario, backwards=False
     )
+
+
+# -- the registry -------------------------------------------------------------------------------
+
+
+def test_registry_finds_a_backend_by_name_url_and_engine(tmp_path: Path) -> None:
+    sqlite = dialects.get("sqlite")
+    assert dialects.get(f"sqlite:///{tmp_path / 'x.db'}") is sqlite
+    assert dialects.get(sa.engine.make_url("sqlite://")) is sqlite
+    engine = sa.create_engine("sqlite://")
+    try:
+        assert dialects.get(engine) is sqlite
+        with engine.connect() as conn:
+            assert dialects.get(conn) is sqlite
+    finally:
+        engine.dispose()
+    assert dialects.get("mariadb") is dialects.get("mysql+pymysql://u@h/db")
+    assert dialects.get("mariadb+pymysql://u@h/db") is dialects.get("mysql")
+
+
+def test_unknown_dialect_is_a_usage_error_listing_the_supported_ones() -> None:
+    from migrate_core.errors import ConfigError
+    from migrate_core.errors import exit_code_for
+
+    with pytest.raises(ConfigError) as caught:
+        dialects.collecting_editor("oracle")
+    assert str(caught.value) == (
+        "no migrate-core dialect module for 'oracle'; supported: sqlite, postgresql, mysql, mariadb"
+    )
+    assert exit_code_for(caught.value) == 2
+
+
+def test_every_registered_name_has_a_backend_with_an_editor() -> None:
+    from migrate_core.db.schema_editor import SchemaEditor
+
+    for name in dialects.names():
+        backend = dialects.get(name)
+        assert issubclass(backend.editor_class, SchemaEditor)
+        assert backend.editor_class is not SchemaEditor

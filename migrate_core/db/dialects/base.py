@@ -41,8 +41,6 @@ class Features:
     #: ``ALTER TABLE ... RENAME COLUMN`` exists (MySQL: from 8.0 / MariaDB 10.5; the editor
     #: checks the server's version).
     rename_column: bool
-    #: Columns and constraints cannot be altered in place: the table is rebuilt from the state.
-    needs_rebuild_for_alter: bool
     #: The server offers a lock migrate holds for its whole run (else: see ``one_transaction_per_run``).
     migration_lock: bool
     #: The whole migrate run is one write transaction with a savepoint per migration (SQLite:

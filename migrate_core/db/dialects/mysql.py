@@ -202,7 +202,6 @@ class MySQLBackend(Backend):
         comments=True,
         native_enums=False,
         rename_column=True,
-        needs_rebuild_for_alter=False,
         migration_lock=True,
         one_transaction_per_run=False,
         autocommit_mode=True,

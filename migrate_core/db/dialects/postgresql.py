@@ -229,7 +229,6 @@ class PostgreSQLBackend(Backend):
         comments=True,
         native_enums=True,
         rename_column=True,
-        needs_rebuild_for_alter=False,
         migration_lock=True,
         one_transaction_per_run=False,
         autocommit_mode=True,

@@ -437,7 +437,6 @@ class SQLiteBackend(Backend):
         comments=False,
         native_enums=False,
         rename_column=True,
-        needs_rebuild_for_alter=True,
         migration_lock=False,
         one_transaction_per_run=True,
         autocommit_mode=False,
