@@ -215,7 +215,7 @@ class MigrationExecutor:
     # -- running -------------------------------------------------------------------------------
 
     def migrate(self, plan: Plan, *, fake: bool = False) -> MigrateResult:
-        """Run a plan. Where the dialect says ``one_transaction_per_run`` (SQLite) the whole run is one write transaction with a savepoint
+        """Run a plan. On SQLite the whole run is one write transaction with a savepoint
         per migration: a failing migration still leaves no trace (its savepoint rolls
         back) and the ones before it are kept (the run commits them), but the file is
         synced once instead of once per migration, which on a slow disk is most of the
