@@ -16,6 +16,7 @@ in SQLAlchemy. Modules are imported on first use.
 from __future__ import annotations
 
 import importlib
+import re
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -38,6 +39,9 @@ _MODULES: dict[str, str] = {
 DEFAULT = "sqlite"
 
 _loaded: dict[str, Backend] = {}
+
+# A bare dialect name ("postgresql"), as opposed to a URL ("postgresql+psycopg://...").
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 def names() -> list[str]:
@@ -66,9 +70,9 @@ def get(source: Any) -> Backend:
 def name_of(source: Any) -> str:
     """The SQLAlchemy dialect name of a name, URL, engine, connection or SQLAlchemy dialect."""
     if isinstance(source, str):
-        if ":" not in source:
+        if _NAME.match(source):
             return source
-        from sqlalchemy.engine import make_url
+        from sqlalchemy.engine import make_url  # anything else is a URL, or not valid at all
 
         return str(make_url(source).get_backend_name())
     if hasattr(source, "get_backend_name"):  # sqlalchemy.engine.URL
