@@ -66,6 +66,11 @@ class SQLiteRunner(Runner):
     def run_sql(self, statement: str) -> None:
         self._raw_cursor().execute(statement)
 
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Any] | None:
+        # Asked before most ADD COLUMNs (is the table empty?): SQLAlchemy's text() path
+        # costs more than the question.
+        return list(self._raw_cursor().execute(sql, dict(params or {})).fetchall())
+
 
 # -- DDL ---------------------------------------------------------------------------------------------
 
