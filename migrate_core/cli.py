@@ -18,6 +18,7 @@ from typing import TypeVar
 import click
 
 from migrate_core import __version__
+from migrate_core.db import dialects
 from migrate_core.errors import MigrateCoreError
 from migrate_core.errors import exit_code_for
 
@@ -360,7 +361,7 @@ def showmigrations(
 @click.option("--backwards", is_flag=True, help="The SQL to unapply the migration.")
 @click.option(
     "--dialect",
-    type=click.Choice(["sqlite", "postgresql", "mysql", "mariadb"]),
+    type=click.Choice(dialects.names()),
     help="SQL dialect (default: the configured database's, else sqlite).",
 )
 @click.pass_context

@@ -23,6 +23,7 @@ from helpers_engine import write_chain
 from helpers_engine import write_migration
 
 from migrate_core.config import load_config
+from migrate_core.db.dialects import collecting_editor
 from migrate_core.db.executor import Progress
 from migrate_core.db.recorder import TABLE_NAME
 from migrate_core.errors import InconsistentHistoryError
@@ -36,7 +37,6 @@ from migrate_core.usecases.migrate import FileWarning
 from migrate_core.usecases.migrate import PlannedOperation
 from migrate_core.usecases.migrate import PlanReady
 from migrate_core.usecases.migrate import migrate
-from migrate_core.usecases.sqlmigrate import collecting_editor
 
 CHAIN = [
     (

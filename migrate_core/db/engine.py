@@ -1,9 +1,10 @@
 """Engines, connections and the migration lock.
 
 Everything that turns a URL into a connection lives here, so that every
-message about a database prints the URL with its password masked, and SQLite
-gets real transactional DDL (the sqlite3 module would otherwise commit before
-each DDL statement, and a failed migration would leave half its changes).
+message about a database prints the URL with its password masked. What differs
+per database (SQLite's transactional DDL recipe, PostgreSQL's advisory lock,
+MySQL's GET_LOCK) is the dialect module's (``db/dialects/``); this module only
+asks it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 from typing import Any
 
+from migrate_core.db import dialects
 from migrate_core.errors import ConfigError
 from migrate_core.errors import DatabaseConnectionError
 from migrate_core.errors import LockTimeout
@@ -25,13 +27,6 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
 LOCK_NAME = "migrate_core"
-
-_DRIVER_EXTRAS = {
-    "psycopg": "postgres",
-    "psycopg2": "postgres",
-    "pymysql": "mysql",
-    "MySQLdb": "mysql",
-}
 
 
 def mask_url(url: Any) -> str:
@@ -54,61 +49,30 @@ def create_engine(url: str, *, scratch: bool = False, **kwargs: Any) -> Engine:
     """An engine for ``url``. ``scratch``: a throwaway database, so durability is not
     worth a disk sync per commit (the checks commit thousands of times)."""
     import sqlalchemy as sa
-    from sqlalchemy import event
     from sqlalchemy.pool import NullPool
 
     try:
         parsed = sa.engine.make_url(url)
     except sa.exc.ArgumentError:
         raise ConfigError(f"not a database URL: {mask_url(url)}") from None
-    connect_args: dict[str, Any] = {}
-    if parsed.get_backend_name() == "sqlite":
-        # Wait for a concurrent migrate's write lock instead of failing after 5 s.
-        connect_args["timeout"] = 60
     try:
-        engine = sa.create_engine(parsed, poolclass=NullPool, connect_args=connect_args, **kwargs)
+        backend = dialects.get(parsed)
+    except ConfigError as exc:
+        raise ConfigError(f"{mask_url(url)}: {exc}") from None
+    try:
+        engine = sa.create_engine(
+            parsed, poolclass=NullPool, connect_args=backend.connect_args(), **kwargs
+        )
     except ModuleNotFoundError as exc:
-        extra = _DRIVER_EXTRAS.get(exc.name or "")
+        extra = backend.install_extra if exc.name in backend.drivers else None
         hint = f"; install it with: pip install 'migrate-core[{extra}]'" if extra else ""
         raise ConfigError(
             f"the driver for {mask_url(url)} is not installed ({exc.name}){hint}"
         ) from None
     except sa.exc.NoSuchModuleError as exc:
         raise ConfigError(f"unknown database dialect in {mask_url(url)}: {exc}") from None
-    if engine.dialect.name == "sqlite":
-        _sqlite_transactional_ddl(engine, event, scratch=scratch)
-    elif scratch and engine.dialect.name == "postgresql":
-
-        @event.listens_for(engine, "connect")
-        def _no_sync(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("SET synchronous_commit = off")
-            cursor.close()
-            dbapi_connection.commit()
-
+    backend.configure_engine(engine, scratch=scratch)
     return engine
-
-
-def _sqlite_transactional_ddl(engine: Engine, event: Any, *, scratch: bool = False) -> None:
-    """Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
-
-    The recipe from SQLAlchemy's SQLite documentation ("Serializable isolation /
-    Savepoints / Transactional DDL"), with BEGIN IMMEDIATE: a migration takes
-    the write lock when it starts, so a second migrate waits for the first.
-    """
-
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        # Table rebuilds park rows in TEMP tables; keep those in memory.
-        dbapi_connection.execute("PRAGMA temp_store = MEMORY")
-        if scratch:
-            dbapi_connection.execute("PRAGMA synchronous = OFF")
-            dbapi_connection.execute("PRAGMA journal_mode = MEMORY")
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def connect(engine: Engine) -> Connection:
@@ -150,27 +114,20 @@ def migration_lock(
 ) -> Iterator[None]:
     """Hold the database-wide migration lock (PostgreSQL advisory lock, MySQL GET_LOCK).
 
-    SQLite has no such lock; there each migration begins with BEGIN IMMEDIATE and
-    re-reads the history table before it runs (see the executor).
+    Where the dialect has no such lock (SQLite), each migration begins with BEGIN
+    IMMEDIATE and re-reads the history table before it runs (see the executor).
     """
     import sqlalchemy as sa
 
-    name = connection.dialect.name
-    if name not in ("postgresql", "mysql", "mariadb"):
+    backend = dialects.get(connection)
+    if not backend.features.migration_lock:
         yield
         return
     deadline = time.monotonic() + timeout
     waited = False
     key = _lock_key(connection)
     while True:
-        if name == "postgresql":
-            got = connection.execute(
-                sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}
-            ).scalar()
-        else:
-            got = connection.execute(
-                sa.text("SELECT GET_LOCK(:n, 0)"), {"n": f"{LOCK_NAME}_{key}"}
-            ).scalar()
+        got = backend.try_lock(connection, key)
         connection.commit()
         if got:
             break
@@ -189,17 +146,14 @@ def migration_lock(
         try:
             if connection.in_transaction():
                 connection.rollback()
-            if name == "postgresql":
-                connection.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-            else:
-                connection.execute(sa.text("SELECT RELEASE_LOCK(:n)"), {"n": f"{LOCK_NAME}_{key}"})
+            backend.unlock(connection, key)
             connection.commit()
         except sa.exc.DBAPIError:
             pass  # the connection is gone; the server released the lock with it
 
 
 def has_transactional_ddl(connection: Connection) -> bool:
-    return connection.dialect.name in ("postgresql", "sqlite")
+    return dialects.get(connection).features.transactional_ddl
 
 
 def describe_db_error(exc: BaseException) -> str:

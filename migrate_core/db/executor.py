@@ -19,6 +19,7 @@ from dataclasses import field
 from typing import TYPE_CHECKING
 from typing import Any
 
+from migrate_core.db import dialects
 from migrate_core.db import engine as db
 from migrate_core.db.recorder import AppliedMigration
 from migrate_core.db.recorder import MigrationRecorder
@@ -230,7 +231,7 @@ class MigrationExecutor:
         self.ensure_history()
         if not plan:
             return RunResult()
-        if self.connection.dialect.name != "sqlite":
+        if not dialects.get(self.connection).features.one_transaction_per_run:
             return self._migrate(plan, fake=fake)
         if self.connection.in_transaction():
             self.connection.commit()
@@ -406,7 +407,7 @@ class MigrationExecutor:
         """One editor per run: configuring Alembic's context per migration costs as much as
         a small migration does."""
         if self._editor is None:
-            self._editor = SchemaEditor(self.connection)
+            self._editor = dialects.editor(self.connection)
         self._editor.reset()
         return self._editor
 
@@ -465,7 +466,7 @@ class MigrationExecutor:
             why = (
                 f"{migration.name} is not atomic (atomic = False), so each operation committed as it ran"
                 if db.has_transactional_ddl(self.connection)
-                else f"{self.connection.dialect.name} commits DDL as it runs"
+                else f"{dialects.name_of(self.connection)} commits DDL as it runs"
             )
             lines.append(
                 f"{why}, so these operations of {migration.name} ran and were kept: {kept}. The history "
@@ -497,7 +498,7 @@ class MigrationExecutor:
 @contextmanager
 def _autocommit(conn: Connection, *, enabled: bool) -> Iterator[None]:
     """``atomic = False``: each statement on its own (CREATE INDEX CONCURRENTLY needs it)."""
-    if not enabled or conn.dialect.name == "sqlite":
+    if not enabled or not dialects.get(conn).features.autocommit_mode:
         yield
         return
     previous = conn.get_isolation_level()

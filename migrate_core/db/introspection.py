@@ -17,7 +17,6 @@ the schema changes between calls.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from collections.abc import Hashable
 from collections.abc import Iterable
@@ -25,22 +24,31 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import TypeVar
 
 import sqlalchemy as sa
 
+from migrate_core.db import dialects
 from migrate_core.schema import sqltext as sqlt
+
+if TYPE_CHECKING:
+    from migrate_core.db.dialects.base import Backend
 
 __all__ = [
     "ColumnInfo",
     "ConstraintInfo",
     "IndexInfo",
+    "ReflectionExtras",
     "SchemaDifference",
     "SchemaSnapshot",
     "TableInfo",
     "diff_schemas",
+    "options_of",
     "reflect_schema",
+    "snapshot",
+    "snapshot_differences",
 ]
 
 DEFAULT_EXCLUDE: tuple[str, ...] = ("migrate_core_migrations",)
@@ -148,6 +156,10 @@ class SchemaSnapshot:
             self.dialect, {n: t for n, t in self.tables.items() if n not in unwanted}
         )
 
+    def differences(self, actual: SchemaSnapshot) -> list[SchemaDifference]:
+        """How ``actual`` differs from this snapshot (see :func:`diff_schemas`)."""
+        return diff_schemas(self, actual)
+
 
 @dataclass(frozen=True)
 class SchemaDifference:
@@ -170,20 +182,17 @@ def _empty_to_none(text: str | None) -> str | None:
 # --------------------------------------------------------------------------- reflection
 
 
-_SERIAL_DEFAULT = re.compile(r"^nextval\('[^']*'(::regclass)?\)$", re.IGNORECASE)
-_CREATE_UNIQUE = re.compile(r"^\s*CREATE\s+UNIQUE\s", re.IGNORECASE)
-_PLAIN_IDENTIFIER = re.compile(r'^(?:"([^"]+)"|`([^`]+)`|\[([^\]]+)\]|([A-Za-z_][A-Za-z0-9_$]*))$')
-
-
-def _type_text(type_: Any, dialect: Any) -> str:
+def _type_text(type_: Any, dialect: Any, backend: Backend) -> str:
     """The reflected type as DDL of this dialect, with an enum's values spelled out.
 
-    A PostgreSQL enum compiles to just its name, which would hide a changed
-    value list; MySQL's compiles with values but upper-casing must not touch them.
+    A native enum type (PostgreSQL) compiles to just its name, which would hide a
+    changed value list; MySQL's compiles with values but upper-casing must not touch
+    them. The name counts only where the type is an object of its own.
     """
     if isinstance(type_, sa.Enum):
         values = ",".join("'" + str(v).replace("'", "''") + "'" for v in type_.enums)
-        name = f" {type_.name}" if type_.name and dialect.name == "postgresql" else ""
+        named = type_.name and backend.features.native_enums
+        name = f" {type_.name}" if named else ""
         return f"ENUM({values}){name}"
     try:
         compiled = type_.compile(dialect=dialect)
@@ -204,7 +213,7 @@ def _option_text(value: Any) -> str:
     return str(value)
 
 
-def _options(items: Mapping[str, Any]) -> Options:
+def options_of(items: Mapping[str, Any]) -> Options:
     """Settings as sorted text pairs, leaving out the empty ones every object reports."""
     out = []
     for key, value in items.items():
@@ -214,7 +223,7 @@ def _options(items: Mapping[str, Any]) -> Options:
     return tuple(sorted(out))
 
 
-def _rule(value: Any, dialect_name: str) -> str | None:
+def _rule(value: Any, backend: Backend) -> str | None:
     """An ON DELETE/ON UPDATE rule, with the dialect's do-nothing default as None.
 
     NO ACTION is the default everywhere; on MySQL/MariaDB (InnoDB) RESTRICT is the
@@ -224,29 +233,21 @@ def _rule(value: Any, dialect_name: str) -> str | None:
     if not value:
         return None
     rule = " ".join(str(value).upper().split())
-    if rule == "NO ACTION" or (rule == "RESTRICT" and dialect_name in ("mysql", "mariadb")):
+    if rule == "NO ACTION" or (rule == "RESTRICT" and backend.features.restrict_is_no_action):
         return None
     return rule
 
 
-def _column_info(raw: Mapping[str, Any], dialect: Any, rowid_alias: bool) -> ColumnInfo:
-    type_text = _type_text(raw["type"], dialect)
+def _column_info(
+    raw: Mapping[str, Any], dialect: Any, backend: Backend, rowid_alias: bool
+) -> ColumnInfo:
+    type_text = _type_text(raw["type"], dialect, backend)
     default = raw.get("default")
     default = sqlt.normalize_sql(str(default)) if default is not None else None
     autoincrement = bool(raw.get("autoincrement")) or bool(raw.get("identity"))
-    if default is not None and _SERIAL_DEFAULT.match(default):
-        # A serial's sequence is named after the table it was created for; the
-        # name says nothing about the column today (a renamed table keeps it).
-        autoincrement = True
-        default = None
     if default is not None and default.upper() == "NULL":
         default = None
     nullable = bool(raw.get("nullable", True))
-    if dialect.name == "sqlite":
-        autoincrement = rowid_alias
-        if autoincrement:
-            # A rowid alias can never hold NULL, whether or not NOT NULL was written.
-            nullable = False
     computed = raw.get("computed")
     computed_text = None
     if computed:
@@ -254,7 +255,7 @@ def _column_info(raw: Mapping[str, Any], dialect: Any, rowid_alias: bool) -> Col
         persisted = computed.get("persisted")
         if persisted is not None:
             computed_text = f"{computed_text} {'STORED' if persisted else 'VIRTUAL'}"
-    return ColumnInfo(
+    column = ColumnInfo(
         name=raw["name"],
         type=type_text,
         nullable=nullable,
@@ -263,6 +264,8 @@ def _column_info(raw: Mapping[str, Any], dialect: Any, rowid_alias: bool) -> Col
         autoincrement=autoincrement,
         computed=computed_text,
     )
+    # The dialect's own equalities: a serial default, SQLite's rowid alias.
+    return backend.normalize_column(column, rowid_alias=rowid_alias)
 
 
 def _index_info(raw: Mapping[str, Any]) -> IndexInfo:
@@ -283,162 +286,23 @@ def _index_info(raw: Mapping[str, Any]) -> IndexInfo:
         name=raw.get("name"),
         columns=tuple(columns),
         unique=bool(raw.get("unique")),
-        options=_options(opts),
+        options=options_of(opts),
     )
 
 
 @dataclass
-class _SQLiteExtras:
-    """What SQLite itself reports about indexes, unique constraints and keys.
+class ReflectionExtras:
+    """What a dialect reads about its tables its own way (see ``Backend.reflection_extras``).
 
-    SQLAlchemy's SQLite reflection runs a query per table and per index, skips
-    indexes on expressions, misses some spellings of UNIQUE and of foreign key
-    rules, and cannot tell ``INT PRIMARY KEY`` from a rowid alias. SQLite's
-    table-valued pragmas answer all of that for every table at once, in three
-    queries; this is also what keeps ``check-migrations`` fast on SQLite.
+    Where a dialect provides these, its indexes and unique constraints come from here
+    rather than from SQLAlchemy's Inspector; ``fk_rules`` and ``rowid_aliases``
+    correct what the Inspector reports about keys and columns.
     """
 
     indexes: dict[str, list[IndexInfo]] = field(default_factory=dict)
     uniques: dict[str, list[ConstraintInfo]] = field(default_factory=dict)
     fk_rules: dict[tuple[str, tuple[str, ...], str], tuple[str, str]] = field(default_factory=dict)
     rowid_aliases: set[tuple[str, str]] = field(default_factory=set)
-
-    @classmethod
-    def read(cls, connection: Any, names: Sequence[str]) -> _SQLiteExtras:
-        marks = ",".join("?" for _ in names)
-        table_rows = connection.exec_driver_sql(
-            "SELECT m.name, m.sql, ti.name, ti.type, ti.pk FROM sqlite_master AS m "
-            "JOIN pragma_table_info(m.name) AS ti "
-            f"WHERE m.type = 'table' AND m.name IN ({marks}) ORDER BY m.name, ti.cid",
-            tuple(names),
-        ).fetchall()
-        index_rows = connection.exec_driver_sql(
-            'SELECT m.name, il.name, il."unique", il.origin, s.sql, ix.name, ix.desc '
-            "FROM sqlite_master AS m JOIN pragma_index_list(m.name) AS il "
-            "JOIN pragma_index_xinfo(il.name) AS ix "
-            "LEFT JOIN sqlite_master AS s ON s.type = 'index' AND s.name = il.name "
-            f"WHERE m.type = 'table' AND ix.key = 1 AND m.name IN ({marks}) "
-            "ORDER BY m.name, il.name, ix.seqno",
-            tuple(names),
-        ).fetchall()
-        fk_rows = connection.exec_driver_sql(
-            'SELECT m.name, fk.id, fk."table", fk."from", fk.on_update, fk.on_delete '
-            "FROM sqlite_master AS m JOIN pragma_foreign_key_list(m.name) AS fk "
-            f"WHERE m.type = 'table' AND m.name IN ({marks}) ORDER BY m.name, fk.id, fk.seq",
-            tuple(names),
-        ).fetchall()
-        extras = cls()
-        table_sql = extras._read_tables(table_rows)
-        extras._read_indexes(index_rows, table_sql)
-        extras._read_fk_rules(fk_rows)
-        return extras
-
-    def _read_tables(self, rows: Sequence[Any]) -> dict[str, str]:
-        """Rowid aliases: a sole primary key column *declared* INTEGER, in a rowid table."""
-        table_sql: dict[str, str] = {}
-        pk_columns: dict[str, list[tuple[str, str]]] = {}
-        for table, sql, column, declared, pk in rows:
-            table_sql[table] = sql or ""
-            if pk:
-                pk_columns.setdefault(table, []).append((column, (declared or "").upper()))
-        for table, columns in pk_columns.items():
-            sole_integer = len(columns) == 1 and columns[0][1] == "INTEGER"
-            if sole_integer and not _WITHOUT_ROWID.search(table_sql[table]):
-                self.rowid_aliases.add((table, columns[0][0]))
-        return table_sql
-
-    def _read_indexes(self, rows: Sequence[Any], table_sql: Mapping[str, str]) -> None:
-        grouped: dict[tuple[str, str], list[Any]] = {}
-        for row in rows:
-            grouped.setdefault((row[0], row[1]), []).append(row)
-        for (table, index), members in grouped.items():
-            _table, _index, unique, origin, sql, _column, _desc = members[0]
-            columns = [m[5] for m in members]
-            if origin == "u":
-                # The automatic index of a UNIQUE constraint: named only in the table's DDL.
-                key = tuple(columns)
-                name = _sqlite_unique_names(table_sql.get(table, "")).get(key)
-                con = ConstraintInfo(kind="unique", name=name, columns=key)
-                self.uniques.setdefault(table, []).append(con)
-            elif origin == "c":
-                parsed = _parse_sqlite_index(sql or "")
-                where = parsed[2] if parsed is not None else None
-                options: dict[str, Any] = {"sqlite_where": where}
-                if None in columns and parsed is not None:
-                    # On expressions: their text, as written, is all there is to compare.
-                    key = parsed[0]
-                else:
-                    key = tuple(str(c) for c in columns)
-                    options["sorting"] = {str(m[5]): "desc" for m in members if m[6]}
-                idx = IndexInfo(
-                    name=index, columns=key, unique=bool(unique), options=_options(options)
-                )
-                self.indexes.setdefault(table, []).append(idx)
-
-    def _read_fk_rules(self, rows: Sequence[Any]) -> None:
-        """ON UPDATE / ON DELETE, also of keys declared on the column (SQLAlchemy misses those)."""
-        keys: dict[tuple[str, int], tuple[str, list[str], str, str]] = {}
-        for table, fk_id, referred, column, on_update, on_delete in rows:
-            entry = keys.setdefault((table, fk_id), (referred, [], on_update, on_delete))
-            entry[1].append(column)
-        for (table, _id), (referred, columns, on_update, on_delete) in keys.items():
-            self.fk_rules[(table, tuple(columns), referred)] = (on_update, on_delete)
-
-
-_WITHOUT_ROWID = re.compile(r"\)\s*(?:STRICT\s*,\s*)?WITHOUT\s+ROWID\b", re.IGNORECASE)
-_IDENTIFIER = r'"(?:[^"]|"")+"|`[^`]+`|\[[^\]]+\]|[A-Za-z_][A-Za-z0-9_$]*'
-_NAMED_UNIQUE = re.compile(rf"CONSTRAINT\s+({_IDENTIFIER})\s+UNIQUE\s*\(([^)]*)\)", re.IGNORECASE)
-
-
-def _unquote(identifier: str) -> str:
-    text = identifier.strip()
-    if len(text) >= 2 and text[0] + text[-1] in ('""', "``", "[]"):
-        inner = text[1:-1]
-        return inner.replace('""', '"') if text[0] == '"' else inner
-    return text
-
-
-def _sqlite_unique_names(sql: str) -> dict[tuple[str, ...], str]:
-    """Names of the ``CONSTRAINT x UNIQUE (...)`` clauses of a CREATE TABLE, by columns."""
-    names: dict[tuple[str, ...], str] = {}
-    for match in _NAMED_UNIQUE.finditer(sql):
-        columns = tuple(
-            _unquote(part.split()[0]) for part in match.group(2).split(",") if part.strip()
-        )
-        names.setdefault(columns, _unquote(match.group(1)))
-    return names
-
-
-def _parse_sqlite_index(sql: str) -> tuple[tuple[str, ...], bool, str | None] | None:
-    """Elements, uniqueness and WHERE predicate of a CREATE INDEX statement."""
-    toks = sqlt.tokens(sql)
-    unique = _CREATE_UNIQUE.match(sql) is not None
-    try:
-        start = toks.index("(")
-    except ValueError:
-        return None
-    depth = 0
-    end = None
-    for idx in range(start, len(toks)):
-        if toks[idx] == "(":
-            depth += 1
-        elif toks[idx] == ")":
-            depth -= 1
-            if depth == 0:
-                end = idx
-                break
-    if end is None:
-        return None
-    columns = []
-    for part in sqlt.split_top_level(toks[start + 1 : end]):
-        text = sqlt.normalize_sql("".join(part)) or ""
-        plain = _PLAIN_IDENTIFIER.match(text)
-        columns.append(next(g for g in plain.groups() if g) if plain else text)
-    rest = sqlt.normalize_sql("".join(toks[end + 1 :])) or ""
-    where = None
-    if rest.upper().startswith("WHERE "):
-        where = sqlt.normalize_sql(rest[6:])
-    return tuple(columns), unique, where
 
 
 def _constraint_sort_key(con: ConstraintInfo) -> tuple[Any, ...]:
@@ -463,6 +327,7 @@ def _index_sort_key(idx: IndexInfo) -> tuple[Any, ...]:
 def _table_info(
     name: str,
     dialect: Any,
+    backend: Backend,
     default_schema: str | None,
     raw_columns: Sequence[Mapping[str, Any]],
     pk: Mapping[str, Any],
@@ -471,12 +336,14 @@ def _table_info(
     uniques: Sequence[Mapping[str, Any]],
     checks: Sequence[Mapping[str, Any]],
     comment: str | None,
-    extras: _SQLiteExtras,
+    extras: ReflectionExtras,
 ) -> TableInfo:
     """One table's reflected pieces, normalized and put together."""
     pk_columns = tuple(pk.get("constrained_columns") or ())
     rowid = next((c for t, c in extras.rowid_aliases if t == name), None)
-    columns = tuple(_column_info(col, dialect, col["name"] == rowid) for col in raw_columns)
+    columns = tuple(
+        _column_info(col, dialect, backend, col["name"] == rowid) for col in raw_columns
+    )
 
     constraints: list[ConstraintInfo] = []
     if pk_columns:
@@ -497,9 +364,9 @@ def _table_info(
                 columns=tuple(fk["constrained_columns"]),
                 ref_table=ref_table,
                 ref_columns=tuple(fk["referred_columns"]),
-                ondelete=_rule(options.pop("ondelete", None), dialect.name),
-                onupdate=_rule(options.pop("onupdate", None), dialect.name),
-                options=_options(options),
+                ondelete=_rule(options.pop("ondelete", None), backend),
+                onupdate=_rule(options.pop("onupdate", None), backend),
+                options=options_of(options),
             )
         )
     # MySQL: a unique constraint *is* a unique index; it is reported once, as a constraint.
@@ -510,7 +377,7 @@ def _table_info(
                 kind="unique",
                 name=uq.get("name"),
                 columns=tuple(uq["column_names"]),
-                options=_options(uq.get("dialect_options") or {}),
+                options=options_of(uq.get("dialect_options") or {}),
             )
         )
     constraints.extend(extras.uniques.get(name, ()))
@@ -554,32 +421,32 @@ def reflect_schema(
             return reflect_schema(conn, tables, exclude=exclude)
     insp = sa.inspect(connection)
     dialect = insp.dialect
-    dialect_name = dialect.name
+    backend = dialects.get(connection)
+    kind = dialects.name_of(dialect)
     excluded = set(exclude)
     if tables is None:
         names = [n for n in insp.get_table_names() if n not in excluded]
     else:
         names = list(dict.fromkeys(n for n in tables if n not in excluded))
     if not names:
-        return SchemaSnapshot(dialect_name, {})
+        return SchemaSnapshot(kind, {})
 
     # Tables that do not exist simply come back without an entry.
     raw_columns = _by_table(insp.get_multi_columns(filter_names=names))
     names = [n for n in names if n in raw_columns]
     if not names:
-        return SchemaSnapshot(dialect_name, {})
+        return SchemaSnapshot(kind, {})
     pks = _by_table(insp.get_multi_pk_constraint(filter_names=names))
     fks = _by_table(insp.get_multi_foreign_keys(filter_names=names))
     checks = _by_table(insp.get_multi_check_constraints(filter_names=names))
     comments: dict[str, Any] = {}
     if dialect.supports_comments:
         comments = _by_table(insp.get_multi_table_comment(filter_names=names))
-    extras = _SQLiteExtras()
     raw_indexes: dict[str, Any] = {}
     uniques: dict[str, Any] = {}
-    if dialect_name == "sqlite":
-        extras = _SQLiteExtras.read(connection, names)
-    else:
+    extras = backend.reflection_extras(connection, names)
+    if extras is None:
+        extras = ReflectionExtras()
         raw_indexes = _by_table(insp.get_multi_indexes(filter_names=names))
         uniques = _by_table(insp.get_multi_unique_constraints(filter_names=names))
 
@@ -588,6 +455,7 @@ def reflect_schema(
         result[name] = _table_info(
             name,
             dialect,
+            backend,
             insp.default_schema_name,
             raw_columns[name],
             pks.get(name) or {},
@@ -598,7 +466,25 @@ def reflect_schema(
             (comments.get(name) or {}).get("text"),
             extras,
         )
-    return SchemaSnapshot(dialect_name, result)
+    return SchemaSnapshot(kind, result)
+
+
+def snapshot(
+    connection: sa.Connection, tables: Iterable[str] | None = None, *, exclude: Iterable[str] = ()
+) -> Any:
+    """The quickest snapshot of ``tables`` (all when None) the dialect can take, for comparing
+    the same database before and after (the reversibility check).
+
+    Compare two with :func:`snapshot_differences`. Usually a :class:`SchemaSnapshot`;
+    SQLite's is the text of its schema table, reflected only when the text differs.
+    """
+    wanted = set(tables) if tables is not None else None
+    return dialects.get(connection).snapshot(connection, wanted, exclude)
+
+
+def snapshot_differences(expected: Any, actual: Any) -> list[SchemaDifference]:
+    """How ``actual`` differs from ``expected``, two snapshots from :func:`snapshot`."""
+    return list(expected.differences(actual))
 
 
 # --------------------------------------------------------------------------- diff

@@ -3,8 +3,8 @@
 ``scratch_database(url)`` yields the URL of a database that exists only for
 the duration of the ``with`` block:
 
-* SQLite (or no URL): a new file in a temporary folder.
-* PostgreSQL / MySQL / MariaDB: the URL names a server; a database with a
+* SQLite (or no URL), where a database is a file: a new file in a temporary folder.
+* A server (PostgreSQL, MySQL, MariaDB): the URL names it; a database with a
   random name is created there and dropped at the end, after a failure or
   Ctrl-C too. Where the account may not create databases, the database the
   URL names is used instead, but only if it is empty; a non-empty one is
@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from migrate_core.db import dialects
 from migrate_core.db import engine as db
 from migrate_core.errors import DatabaseConnectionError
 from migrate_core.errors import NotEmptyError
@@ -39,39 +40,30 @@ class ScratchURL(str):
     borrowed: bool = False
 
 
-def _admin_url(url: Any) -> Any:
-    """Where to connect to create a database: the server's maintenance database."""
-    backend = url.get_backend_name()
-    if backend == "postgresql":
-        return url.set(database="postgres")
-    return url.set(database=None)
-
-
-def _quote(dialect_name: str, name: str) -> str:
-    return f"`{name}`" if dialect_name in ("mysql", "mariadb") else f'"{name}"'
-
-
 @contextlib.contextmanager
 def scratch_database(url: str | None = None, *, label: str = "") -> Iterator[str]:
     import sqlalchemy as sa
 
-    if url is None or url.startswith("sqlite"):
+    backend = dialects.get(url if url is not None else dialects.DEFAULT)
+    if backend.features.file_databases:
         folder = tempfile.mkdtemp(prefix="migrate-core-")
         try:
-            yield f"sqlite:///{Path(folder, (label or 'scratch') + '.db').as_posix()}"
+            yield backend.scratch_file_url(Path(folder, (label or "scratch") + ".db").as_posix())
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         return
+    assert url is not None  # the default dialect keeps its databases in files
     parsed = sa.engine.make_url(url)
     name = f"{PREFIX}{label + '_' if label else ''}{secrets.token_hex(6)}"
     admin = db.create_engine(
-        _admin_url(parsed).render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
+        backend.admin_url(parsed).render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
     )
     created = False
     try:
         try:
             with db.connect(admin) as conn:
-                conn.exec_driver_sql(f"CREATE DATABASE {_quote(admin.dialect.name, name)}")
+                conn.exec_driver_sql(f"CREATE DATABASE {backend.quote_database(name)}")
                 created = True
         except sa.exc.DBAPIError as exc:
             if parsed.database:
@@ -96,18 +88,11 @@ def scratch_database(url: str | None = None, *, label: str = "") -> Iterator[str
 
 
 def drop_database(admin: Any, name: str) -> None:
-    """Drop a scratch database, ending other sessions on it first (PostgreSQL)."""
-    import sqlalchemy as sa
-
+    """Drop a scratch database, ending other sessions on it first where the server asks that."""
+    backend = dialects.get(admin)
     with db.connect(admin) as conn:
-        if admin.dialect.name == "postgresql":
-            conn.execute(
-                sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
-                ),
-                {"n": name},
-            )
-        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {_quote(admin.dialect.name, name)}")
+        backend.end_other_sessions(conn, name)
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {backend.quote_database(name)}")
 
 
 @contextlib.contextmanager
@@ -146,29 +131,19 @@ def _contents(conn: Any) -> list[str]:
     inspector = sa.inspect(conn)
     found = [f"table {t}" for t in inspector.get_table_names()]
     found += [f"view {v}" for v in inspector.get_view_names()]
-    if conn.dialect.name == "postgresql":
-        found += [f"sequence {q}" for q in inspector.get_sequence_names()]
-        found += [f"type {e['name']}" for e in inspector.get_enums()]
+    found += dialects.get(conn).extra_contents(conn, inspector)
     return sorted(found)
 
 
 def empty_database(engine: Any) -> None:
-    """Drop every table (and PostgreSQL enum type) the check created in a borrowed database."""
+    """Drop every table (and enum type, where those exist apart) the check created in a borrowed database."""
     import sqlalchemy as sa
 
+    backend = dialects.get(engine)
     with db.connect(engine) as conn:
         metadata = sa.MetaData()
         metadata.reflect(conn)
-        if conn.dialect.name in ("mysql", "mariadb"):
-            conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 0")
+        backend.before_emptying(conn)
         metadata.drop_all(conn)
-        if conn.dialect.name == "postgresql":
-            rows = conn.execute(
-                sa.text(
-                    "SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
-                    "WHERE t.typtype = 'e' AND n.nspname = current_schema()"
-                )
-            )
-            for (name,) in rows.fetchall():
-                conn.exec_driver_sql(f'DROP TYPE IF EXISTS "{name}" CASCADE')
+        backend.after_emptying(conn)
         conn.commit()

@@ -82,18 +82,9 @@ class CheckReport:
 
 
 def _dialect_of(url: str | None) -> str:
-    if not url or url.startswith("sqlite"):
-        return "sqlite"
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    from migrate_core.db import dialects
 
-    from migrate_core.db.engine import mask_url
-
-    try:
-        return make_url(url).get_backend_name()
-    except ArgumentError:
-        # A usage error (exit 2), not a traceback that might show the password.
-        raise ConfigError(f"--database-url: not a database URL: {mask_url(url)}") from None
+    return dialects.name_of_url(url, option="--database-url")
 
 
 def run_checks(config: Config, options: CheckOptions) -> CheckReport:

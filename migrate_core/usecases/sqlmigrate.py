@@ -9,16 +9,13 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from migrate_core.db import dialects
 from migrate_core.errors import MigrateCoreError
 from migrate_core.migrations.loader import MigrationLoader
 from migrate_core.schema.state import ProjectState
 
 if TYPE_CHECKING:
     from migrate_core.config import Config
-    from migrate_core.db.schema_editor import SchemaEditor
-
-#: The dialect shown when neither --dialect nor a configured database URL names one.
-DEFAULT_DIALECT = "sqlite"
 
 
 def sql_for_migration(
@@ -36,7 +33,7 @@ def sql_for_migration(
     # The state before the migration: everything it depends on, as migrate would have applied it.
     parents = sorted(loader.graph.nodes[key].parents)
     before = loader.project_state(parents) if parents else ProjectState()
-    editor = collecting_editor(dialect or configured_dialect(config) or DEFAULT_DIALECT)
+    editor = dialects.collecting_editor(dialect or configured_dialect(config) or dialects.DEFAULT)
     for step in migration.steps(before, backwards=backwards):
         op = step.operation
         if backwards and not op.reversible:
@@ -48,17 +45,6 @@ def sql_for_migration(
     return editor.sql_output()
 
 
-def collecting_editor(dialect: str) -> SchemaEditor:
-    """The schema editor that writes SQL text for ``dialect`` instead of running it.
-
-    The one place sqlmigrate makes its editor, so that the editor's constructor can
-    change without the walk noticing. MariaDB speaks MySQL's DDL here.
-    """
-    from migrate_core.db.schema_editor import SchemaEditor
-
-    return SchemaEditor(dialect_name="mysql" if dialect == "mariadb" else dialect)
-
-
 def configured_dialect(config: Config) -> str | None:
     """The dialect of the configured database URL, read from the URL alone (no connection)."""
     from migrate_core.config import ENV_DATABASE_URL
@@ -67,8 +53,6 @@ def configured_dialect(config: Config) -> str | None:
     if not url:
         return None
     try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(url).get_backend_name()
+        return dialects.name_of(url)
     except Exception:
-        return None
+        return None  # an unusable URL is migrate's error to report; sqlmigrate needs none

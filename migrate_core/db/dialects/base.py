@@ -1,0 +1,157 @@
+"""What a dialect module provides: a :class:`Features` record and a :class:`Backend`.
+
+A dialect module defines ``BACKEND``, an instance of a :class:`Backend` subclass,
+and the registry (``dialects/__init__.py``) maps SQLAlchemy dialect names to it.
+The defaults here are the neutral case, a server database that Alembic's
+Operations handle without help; each dialect overrides what differs. The list a
+new dialect must go through is in ARCHITECTURE.md ("Adding a dialect").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import ClassVar
+
+from migrate_core.db.runners import Runner
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.engine import Dialect
+    from sqlalchemy.engine import Engine
+
+    from migrate_core.db.introspection import ColumnInfo
+    from migrate_core.db.introspection import ReflectionExtras
+    from migrate_core.db.schema_editor import SchemaEditor
+
+
+@dataclass(frozen=True)
+class Features:
+    """What a database can do, as far as migrate-core's code asks."""
+
+    #: DDL runs inside a transaction and rolls back with it (a failed migration leaves nothing).
+    transactional_ddl: bool
+    #: Table and column comments exist (else they are left out of the DDL and of comparisons).
+    comments: bool
+    #: Enum types are schema objects of their own (created before, dropped after their columns).
+    native_enums: bool
+    #: ``ALTER TABLE ... RENAME COLUMN`` exists (MySQL: from 8.0 / MariaDB 10.5; the editor
+    #: checks the server's version).
+    rename_column: bool
+    #: The server offers a lock migrate holds for its whole run (else: see ``one_transaction_per_run``).
+    migration_lock: bool
+    #: The whole migrate run is one write transaction with a savepoint per migration (SQLite:
+    #: the write lock is the only lock, and one file sync per run instead of per migration).
+    one_transaction_per_run: bool
+    #: ``atomic = False`` runs on an AUTOCOMMIT connection (where the database has such a mode
+    #: apart from our own transaction handling; SQLite's is ours, see its engine setup).
+    autocommit_mode: bool
+    #: A database is a file: a scratch database is a new file, not a CREATE DATABASE.
+    file_databases: bool
+    #: ON DELETE/UPDATE RESTRICT is the same as NO ACTION (InnoDB), so both compare as the default.
+    restrict_is_no_action: bool
+
+
+class Backend:
+    """Everything migrate-core knows about one kind of database."""
+
+    #: Our name for the dialect (the module's name).
+    name: ClassVar[str]
+    #: The SQLAlchemy dialect that ``sqlmigrate`` renders SQL for (MariaDB: MySQL's).
+    offline_name: ClassVar[str]
+    features: ClassVar[Features]
+    #: DBAPI driver modules, and the migrate-core extra that installs them (a hint when
+    #: one is missing).
+    drivers: ClassVar[tuple[str, ...]] = ()
+    install_extra: ClassVar[str | None] = None
+
+    # -- DDL ---------------------------------------------------------------------------------------
+
+    @property
+    def editor_class(self) -> type[SchemaEditor]:
+        """The schema-editor subclass holding this dialect's DDL quirks."""
+        raise NotImplementedError
+
+    def offline_dialect(self) -> Dialect:
+        """A SQLAlchemy dialect instance for rendering SQL without a database."""
+        from sqlalchemy.engine import make_url
+
+        return make_url(f"{self.offline_name}://").get_dialect()()
+
+    def runner(self, connection: Connection) -> Runner:
+        """What executes the editor's SQL on a live connection."""
+        return Runner(connection)
+
+    # -- engines -----------------------------------------------------------------------------------
+
+    def connect_args(self) -> dict[str, Any]:
+        """Extra DBAPI ``connect()`` arguments."""
+        return {}
+
+    def configure_engine(self, engine: Engine, *, scratch: bool) -> None:
+        """Event listeners on a new engine. ``scratch``: durability is not worth a disk sync."""
+
+    # -- the migration lock ------------------------------------------------------------------------
+
+    def try_lock(self, connection: Connection, key: int) -> bool:
+        """Take the database-wide migration lock without waiting; whether we got it."""
+        raise NotImplementedError
+
+    def unlock(self, connection: Connection, key: int) -> None:
+        raise NotImplementedError
+
+    # -- scratch databases -------------------------------------------------------------------------
+
+    def scratch_file_url(self, path: str) -> str:
+        """The URL of a database file at ``path`` (only where ``features.file_databases``)."""
+        raise NotImplementedError
+
+    def admin_url(self, url: Any) -> Any:
+        """Where to connect to create a database: the server's maintenance database."""
+        return url.set(database=None)
+
+    def quote_database(self, name: str) -> str:
+        return f'"{name}"'
+
+    def end_other_sessions(self, connection: Connection, database: str) -> None:
+        """Before DROP DATABASE: end sessions that would keep it (where the server refuses)."""
+
+    def extra_contents(self, connection: Connection, inspector: Any) -> list[str]:
+        """Objects besides tables and views that would make a borrowed database not empty."""
+        return []
+
+    def before_emptying(self, connection: Connection) -> None:
+        """Before a borrowed database's tables are dropped."""
+
+    def after_emptying(self, connection: Connection) -> None:
+        """After the tables are dropped: what else the checks created (enum types)."""
+
+    # -- reflection and comparison -----------------------------------------------------------------
+
+    def reflection_extras(
+        self, connection: Connection, names: Sequence[str]
+    ) -> ReflectionExtras | None:
+        """Indexes, unique constraints and more, read the dialect's own way.
+
+        ``None``: SQLAlchemy's Inspector reports indexes and unique constraints well enough.
+        """
+        return None
+
+    def normalize_column(self, column: ColumnInfo, *, rowid_alias: bool) -> ColumnInfo:
+        """A reflected column with what the database treats as equal made equal."""
+        return column
+
+    def snapshot(
+        self, connection: Connection, tables: set[str] | None, exclude: Iterable[str]
+    ) -> Any:
+        """A quick snapshot of ``tables`` (all when None) for before/after comparisons.
+
+        Anything with a ``differences(actual)`` method; by default a reflected
+        :class:`~migrate_core.db.introspection.SchemaSnapshot`.
+        """
+        from migrate_core.db.introspection import reflect_schema
+
+        return reflect_schema(connection, tables, exclude=exclude)

@@ -1,0 +1,238 @@
+"""MySQL and MariaDB: foreign-key indexes, AUTO_INCREMENT, GET_LOCK, no transactional DDL.
+
+* InnoDB makes an index of its own for a foreign key and drops it when one of
+  ours covers the key; the editor keeps that bookkeeping, so dropping our index
+  or the key leaves exactly what ``create_all`` would (see ``_keep_fk_index``).
+* AUTO_INCREMENT is part of the column (MODIFY restates it) and only allowed on
+  a key column, so primary key changes take it off and put it back.
+* RENAME COLUMN exists from MySQL 8.0 and MariaDB 10.5; before that, CHANGE.
+* DDL commits as it runs: a failed migration keeps what already ran.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
+from typing import Any
+
+from migrate_core.db.dialects.base import Backend
+from migrate_core.db.dialects.base import Features
+from migrate_core.db.engine import LOCK_NAME
+from migrate_core.db.schema_editor import SchemaEditor
+from migrate_core.schema import state as st
+from migrate_core.schema.naming import database_name
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+
+class MySQLSchemaEditor(SchemaEditor):
+    """Foreign-key indexes and AUTO_INCREMENT kept the way ``create_all`` leaves them."""
+
+    def _existing(self, column: st.ColumnState) -> dict[str, Any]:
+        existing = super()._existing(column)
+        if column.autoincrement:
+            existing["autoincrement"] = True
+        return existing
+
+    def _autoincrement_change(self, old: st.ColumnState, new: st.ColumnState) -> dict[str, Any]:
+        if old.autoincrement != new.autoincrement:
+            return {"autoincrement": new.autoincrement}
+        return {}
+
+    def _can_rename_column(self) -> bool:
+        info = getattr(self.dialect, "server_version_info", None) or ()
+        if getattr(self.dialect, "is_mariadb", False):
+            return tuple(info) >= (10, 5)
+        return tuple(info) >= (8, 0) or not info
+
+    # -- indexes ---------------------------------------------------------------------------------
+
+    def create_index(self, table: st.TableState, index: st.IndexState) -> None:
+        super().create_index(table, index)
+        self._drop_stand_in(table, index.columns)
+
+    def drop_index(self, table: st.TableState, index: st.IndexState) -> None:
+        self._keep_fk_index(table, index.name, index.columns)
+        super().drop_index(table, index)
+
+    def rename_index(self, table: st.TableState, index: st.IndexState, new_name: str) -> None:
+        prep = self.dialect.identifier_preparer
+        old_q = self._quoted_name(index.name, index=True)
+        new_q = self._quoted_name(new_name, index=True)
+        self.execute(f"ALTER TABLE {prep.quote(table.name)} RENAME INDEX {old_q} TO {new_q}")
+
+    def _indexes(self, table: str) -> dict[str, tuple[str, ...]] | None:
+        """``{index name: columns}`` as MySQL has them now, its own foreign key indexes
+        included; ``None`` collecting SQL (then no index of MySQL's own is assumed)."""
+        rows = self.runner.query(
+            "SELECT index_name, column_name FROM information_schema.statistics "
+            "WHERE table_schema = DATABASE() AND table_name = :t ORDER BY index_name, seq_in_index",
+            {"t": table},
+        )
+        if rows is None:
+            return None
+        indexes: dict[str, tuple[str, ...]] = {}
+        for index_name, column_name in rows:
+            indexes[index_name] = (*indexes.get(index_name, ()), column_name)
+        return indexes
+
+    def _keep_fk_index(
+        self, table: st.TableState, name: str | None, columns: tuple[str, ...]
+    ) -> None:
+        """Before MySQL drops an index a foreign key leans on, give the key its own again.
+
+        InnoDB needs an index starting with a foreign key's columns; it made one named
+        after the key, but dropped it when ours came along. Dropping ours now is refused
+        (error 1553) unless another index is there. The one we create is what
+        ``create_all`` leaves behind: an index named after the key.
+        """
+        if name is None:
+            return
+        indexes = self._indexes(table.name)
+        if indexes is None:
+            return
+        dropping = database_name(self.dialect, name, index=True)
+        for fk in table.foreign_keys:
+            if fk.name is None or tuple(columns[: len(fk.columns)]) != fk.columns:
+                continue
+            others = [
+                cols
+                for n, cols in indexes.items()
+                if n != dropping and cols[: len(fk.columns)] == fk.columns
+            ]
+            if not others:
+                fk_index = database_name(self.dialect, fk.name, index=True)
+                self.ops.create_index(fk_index, table.name, list(fk.columns))
+                indexes[fk_index] = fk.columns
+
+    def _drop_stand_in(self, table: st.TableState, columns: tuple[str, ...]) -> None:
+        """Drop an index we made for a foreign key (see ``_keep_fk_index``) once a new
+        index starting with the key's columns covers it, as InnoDB does with its own."""
+        for fk in table.foreign_keys:
+            if fk.name is None or tuple(columns[: len(fk.columns)]) != fk.columns:
+                continue
+            name = database_name(self.dialect, fk.name, index=True)
+            if table.get_index(fk.name) is not None:
+                continue
+            indexes = self._indexes(table.name)
+            if indexes is None:
+                return
+            if indexes.get(name) == fk.columns:
+                self.ops.drop_index(name, table_name=table.name)
+
+    def _drop_fk_index(self, table: st.TableState, fk: st.ForeignKeyState) -> None:
+        """MySQL made an index for the key when it was created; take it away with the key."""
+        if fk.name is None or table.get_index(fk.name) is not None:
+            return
+        import sqlalchemy as sa
+
+        name = database_name(self.dialect, fk.name)
+        indexes = self._indexes(table.name)
+        if indexes is not None and name in indexes:
+            prep = self.dialect.identifier_preparer
+            # Another foreign key may still need it; MySQL refuses then, and keeps it.
+            with contextlib.suppress(sa.exc.DBAPIError):
+                self.execute(f"ALTER TABLE {prep.quote(table.name)} DROP INDEX {prep.quote(name)}")
+
+    # -- constraints -----------------------------------------------------------------------------
+
+    def add_constraint(
+        self, before: st.TableState, constraint: st.ConstraintState, state_after: st.ProjectState
+    ) -> None:
+        super().add_constraint(before, constraint, state_after)
+        if isinstance(constraint, st.UniqueState):
+            self._drop_stand_in(before, constraint.columns)
+        if isinstance(constraint, st.PrimaryKeyState):
+            # And AUTO_INCREMENT back on once the column is a key again.
+            for name in constraint.columns:
+                column = before.get_column(name)
+                if column is not None and column.autoincrement:
+                    self.ops.alter_column(
+                        before.name, name, **{**self._existing(column), "autoincrement": True}
+                    )
+
+    def drop_constraint(
+        self, before: st.TableState, constraint: st.ConstraintState, state_after: st.ProjectState
+    ) -> None:
+        self._require_name(before, constraint)
+        if isinstance(constraint, st.PrimaryKeyState):
+            # MySQL keeps AUTO_INCREMENT only on a key column: take it off first (error 1075).
+            for name in constraint.columns:
+                column = before.get_column(name)
+                if column is not None and column.autoincrement:
+                    self.ops.alter_column(
+                        before.name, name, **{**self._existing(column), "autoincrement": False}
+                    )
+            prep = self.dialect.identifier_preparer
+            self.execute(f"ALTER TABLE {prep.quote(before.name)} DROP PRIMARY KEY")
+            return
+        if isinstance(constraint, st.UniqueState):
+            self._keep_fk_index(before, constraint.name, constraint.columns)
+        super().drop_constraint(before, constraint, state_after)
+        if isinstance(constraint, st.ForeignKeyState):
+            self._drop_fk_index(before, constraint)
+
+    def rename_constraint(
+        self,
+        before: st.TableState,
+        constraint: st.ConstraintState,
+        new_name: str,
+        state_after: st.ProjectState,
+    ) -> None:
+        if isinstance(constraint, st.PrimaryKeyState):
+            return  # MySQL calls every primary key PRIMARY
+        if isinstance(constraint, st.UniqueState):
+            prep = self.dialect.identifier_preparer
+            self.execute(
+                f"ALTER TABLE {prep.quote(before.name)} RENAME INDEX "
+                f"{self._quoted_name(constraint.name)} TO {self._quoted_name(new_name)}"
+            )
+            return
+        super().rename_constraint(before, constraint, new_name, state_after)
+
+
+class MySQLBackend(Backend):
+    name = "mysql"
+    offline_name = "mysql"
+    drivers = ("pymysql", "MySQLdb")
+    install_extra = "mysql"
+    features = Features(
+        transactional_ddl=False,
+        comments=True,
+        native_enums=False,
+        rename_column=True,
+        migration_lock=True,
+        one_transaction_per_run=False,
+        autocommit_mode=True,
+        file_databases=False,
+        restrict_is_no_action=True,
+    )
+
+    @property
+    def editor_class(self) -> type[SchemaEditor]:
+        return MySQLSchemaEditor
+
+    def try_lock(self, connection: Connection, key: int) -> bool:
+        import sqlalchemy as sa
+
+        return bool(
+            connection.execute(
+                sa.text("SELECT GET_LOCK(:n, 0)"), {"n": f"{LOCK_NAME}_{key}"}
+            ).scalar()
+        )
+
+    def unlock(self, connection: Connection, key: int) -> None:
+        import sqlalchemy as sa
+
+        connection.execute(sa.text("SELECT RELEASE_LOCK(:n)"), {"n": f"{LOCK_NAME}_{key}"})
+
+    def quote_database(self, name: str) -> str:
+        return f"`{name}`"
+
+    def before_emptying(self, connection: Connection) -> None:
+        # Tables are dropped in dependency order, but cycles of keys need this.
+        connection.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 0")
+
+
+BACKEND = MySQLBackend()

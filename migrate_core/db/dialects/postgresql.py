@@ -1,0 +1,302 @@
+"""PostgreSQL: enum types, serial sequences, advisory locks, scratch databases.
+
+* Enum types are schema objects of their own: created before the first column
+  that uses them, dropped after the last one goes, and altered by swapping the
+  type (rename away, create, recast every user).
+* A serial column's sequence is named ``<table>_<column>_seq`` (see
+  :func:`serial_sequence_name`); renames keep it so, as ``create_all`` would name it.
+* The migration lock is an advisory lock; a scratch database commits without
+  waiting for the disk, and is dropped after ending the sessions still on it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+from typing import Any
+
+from migrate_core.db.dialects.base import Backend
+from migrate_core.db.dialects.base import Features
+from migrate_core.db.schema_editor import SchemaEditor
+from migrate_core.schema import state as st
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.engine import Engine
+
+    from migrate_core.db.introspection import ColumnInfo
+
+# Enum types on the search path. Our DDL names types unqualified, so an unqualified
+# ``CREATE TYPE`` / ``DROP TYPE`` / column type resolves through the search path:
+# ``current_schemas(false)`` is exactly what those names can reach (``current_schema()``
+# alone would miss a type that resolves from a later schema on the path). The editor
+# (which types exist) and the scratch clean-up (which types to drop) use the same list.
+ENUM_TYPES_QUERY = (
+    "SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+    "WHERE t.typtype = 'e' AND n.nspname = ANY (current_schemas(false))"
+)
+
+_SERIAL_DEFAULT = re.compile(r"^nextval\('[^']*'(::regclass)?\)$", re.IGNORECASE)
+
+
+def serial_sequence_name(table: str, column: str) -> str:
+    """The sequence SERIAL makes for a column, as ``create_all`` names it."""
+    return f"{table}_{column}_seq"
+
+
+class PostgreSQLSchemaEditor(SchemaEditor):
+    """Enum types and serial sequences kept the way ``create_all`` leaves them."""
+
+    _pg_enums: set[str] | None = None
+
+    def reset(self) -> None:
+        self._pg_enums = None
+
+    # -- enum types ------------------------------------------------------------------------------
+
+    def _native_enums(self, columns: Iterable[st.ColumnState]) -> list[Any]:
+        out = []
+        for column in columns:
+            enum = self._enum_of(column.type)
+            if enum is not None and enum.native_enum and enum.name:
+                out.append(enum)
+        return out
+
+    def _existing_enums(self) -> set[str]:
+        """The enum types there are; collecting SQL, none (every CREATE TYPE is printed)."""
+        if self._pg_enums is None:
+            rows = self.runner.query(ENUM_TYPES_QUERY)
+            self._pg_enums = {r[0] for r in rows or ()}
+        return self._pg_enums
+
+    def _ensure_enums(self, columns: Iterable[st.ColumnState]) -> None:
+        from sqlalchemy.dialects.postgresql import ENUM
+        from sqlalchemy.dialects.postgresql import CreateEnumType
+
+        for enum in self._native_enums(columns):
+            if enum.name in self._existing_enums():
+                continue
+            self.execute(CreateEnumType(ENUM(*enum.enums, name=enum.name, schema=enum.schema)))
+            self._existing_enums().add(enum.name)
+
+    def _drop_unused_enums(
+        self, columns: Iterable[st.ColumnState], state_after: st.ProjectState
+    ) -> None:
+        from sqlalchemy.dialects.postgresql import ENUM
+        from sqlalchemy.dialects.postgresql import DropEnumType
+
+        gone = {e.name: e for e in self._native_enums(columns)}
+        if not gone:
+            return
+        for table in state_after.tables.values():
+            for enum in self._native_enums(table.columns):
+                gone.pop(enum.name, None)
+        for name, enum in sorted(gone.items()):
+            if name in self._existing_enums():
+                self.execute(DropEnumType(ENUM(*enum.enums, name=name, schema=enum.schema)))
+                self._existing_enums().discard(name)
+
+    def _swap_enum_values(
+        self, old: st.ColumnState, new: st.ColumnState, state_after: st.ProjectState
+    ) -> bool:
+        """Same enum type, other values: rename it away, create the new one, recast every user."""
+        from sqlalchemy.dialects.postgresql import ENUM
+        from sqlalchemy.dialects.postgresql import CreateEnumType
+
+        old_enum, new_enum = self._enum_of(old.type), self._enum_of(new.type)
+        if not (
+            old_enum is not None
+            and new_enum is not None
+            and old_enum.native_enum
+            and new_enum.native_enum
+            and old_enum.name == new_enum.name
+        ):
+            return False
+        prep = self.dialect.identifier_preparer
+        old_name = f"{old_enum.name}__old"
+        self.execute(f"ALTER TYPE {prep.quote(old_enum.name)} RENAME TO {prep.quote(old_name)}")
+        self.execute(
+            CreateEnumType(ENUM(*new_enum.enums, name=new_enum.name, schema=new_enum.schema))
+        )
+        for table in state_after.tables.values():
+            for column in table.columns:
+                enum = self._enum_of(column.type)
+                if enum is None or enum.name != new_enum.name:
+                    continue
+                t, c = prep.quote(table.name), prep.quote(column.name)
+                if column.server_default is not None:
+                    self.execute(f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT")
+                self.execute(
+                    f"ALTER TABLE {t} ALTER COLUMN {c} TYPE {prep.quote(new_enum.name)} "
+                    f"USING {c}::text::{prep.quote(new_enum.name)}"
+                )
+                if column.server_default is not None:
+                    self.ops.alter_column(
+                        table.name, column.name, server_default=column.server_default
+                    )
+        self.execute(f"DROP TYPE {prep.quote(old_name)}")
+        return True
+
+    def _type_change_options(self, new: st.ColumnState) -> dict[str, Any]:
+        """USING: PostgreSQL casts implicitly only between a few types (never to an enum)."""
+        compiled = new.type.compile(dialect=self.dialect)
+        quoted = self.dialect.identifier_preparer.quote(new.name)
+        if self._enum_of(new.type) is not None:
+            return {"postgresql_using": f"{quoted}::text::{compiled}"}
+        return {"postgresql_using": f"{quoted}::{compiled}"}
+
+    # -- serial sequences ------------------------------------------------------------------------
+
+    def rename_table(self, old: str, new: str, table: st.TableState) -> None:
+        super().rename_table(old, new, table)
+        for column in table.columns:
+            if column.autoincrement and column.identity is None:
+                self._rename_sequence(
+                    serial_sequence_name(old, column.name), serial_sequence_name(new, column.name)
+                )
+
+    def _column_renamed(self, table: st.TableState, old: st.ColumnState, new_name: str) -> None:
+        if old.autoincrement and old.identity is None:
+            self._rename_sequence(
+                serial_sequence_name(table.name, old.name),
+                serial_sequence_name(table.name, new_name),
+            )
+
+    def _rename_sequence(self, old: str, new: str) -> None:
+        """A serial column's sequence is named after its table and column; keep it so.
+
+        ``create_all`` of the renamed table would name it ``<table>_<column>_seq``;
+        renaming keeps the database equal to what the models would create.
+        """
+        prep = self.dialect.identifier_preparer
+        self.execute(f"ALTER SEQUENCE IF EXISTS {prep.quote(old)} RENAME TO {prep.quote(new)}")
+
+    def _autoincrement_default(
+        self, table: st.TableState, old: st.ColumnState, new: st.ColumnState
+    ) -> None:
+        """Make an existing integer column serial (or plain again), as create_all would.
+
+        SERIAL is a sequence named ``<table>_<column>_seq``, owned by the column, as its
+        default; switching it on also moves the sequence past the rows already there.
+        """
+        if old.autoincrement == new.autoincrement or new.identity is not None:
+            return
+        prep = self.dialect.identifier_preparer
+        t, c = prep.quote(table.name), prep.quote(new.name)
+        seq_name = serial_sequence_name(table.name, new.name)
+        seq = prep.quote(seq_name)
+        if new.autoincrement:
+            self.execute(f"CREATE SEQUENCE IF NOT EXISTS {seq} OWNED BY {t}.{c}")
+            self.execute(
+                f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT nextval('{seq_name}'::regclass)"
+            )
+            self.execute(
+                f"SELECT setval('{seq_name}'::regclass, COALESCE((SELECT MAX({c}) FROM {t}), 0) + 1, false)"
+            )
+        else:
+            self.execute(f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT")
+            self.execute(f"DROP SEQUENCE IF EXISTS {seq}")
+
+    # -- renames PostgreSQL has ------------------------------------------------------------------
+
+    def rename_index(self, table: st.TableState, index: st.IndexState, new_name: str) -> None:
+        old_q = self._quoted_name(index.name, index=True)
+        new_q = self._quoted_name(new_name, index=True)
+        self.execute(f"ALTER INDEX {old_q} RENAME TO {new_q}")
+
+    def rename_constraint(
+        self,
+        before: st.TableState,
+        constraint: st.ConstraintState,
+        new_name: str,
+        state_after: st.ProjectState,
+    ) -> None:
+        prep = self.dialect.identifier_preparer
+        self.execute(
+            f"ALTER TABLE {prep.quote(before.name)} RENAME CONSTRAINT "
+            f"{self._quoted_name(constraint.name)} TO {self._quoted_name(new_name)}"
+        )
+
+
+class PostgreSQLBackend(Backend):
+    name = "postgresql"
+    offline_name = "postgresql"
+    drivers = ("psycopg", "psycopg2")
+    install_extra = "postgres"
+    features = Features(
+        transactional_ddl=True,
+        comments=True,
+        native_enums=True,
+        rename_column=True,
+        migration_lock=True,
+        one_transaction_per_run=False,
+        autocommit_mode=True,
+        file_databases=False,
+        restrict_is_no_action=False,
+    )
+
+    @property
+    def editor_class(self) -> type[SchemaEditor]:
+        return PostgreSQLSchemaEditor
+
+    def configure_engine(self, engine: Engine, *, scratch: bool) -> None:
+        if not scratch:
+            return
+        from sqlalchemy import event
+
+        @event.listens_for(engine, "connect")
+        def _no_sync(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SET synchronous_commit = off")
+            cursor.close()
+            dbapi_connection.commit()
+
+    def try_lock(self, connection: Connection, key: int) -> bool:
+        import sqlalchemy as sa
+
+        return bool(
+            connection.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+        )
+
+    def unlock(self, connection: Connection, key: int) -> None:
+        import sqlalchemy as sa
+
+        connection.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+
+    def admin_url(self, url: Any) -> Any:
+        return url.set(database="postgres")
+
+    def end_other_sessions(self, connection: Connection, database: str) -> None:
+        """DROP DATABASE refuses while anyone is connected (a check's stray connection)."""
+        import sqlalchemy as sa
+
+        connection.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
+            ),
+            {"n": database},
+        )
+
+    def extra_contents(self, connection: Connection, inspector: Any) -> list[str]:
+        found = [f"sequence {q}" for q in inspector.get_sequence_names()]
+        found += [f"type {e['name']}" for e in inspector.get_enums()]
+        return found
+
+    def after_emptying(self, connection: Connection) -> None:
+        import sqlalchemy as sa
+
+        for (name,) in connection.execute(sa.text(ENUM_TYPES_QUERY)).fetchall():
+            connection.exec_driver_sql(f'DROP TYPE IF EXISTS "{name}" CASCADE')
+
+    def normalize_column(self, column: ColumnInfo, *, rowid_alias: bool) -> ColumnInfo:
+        # A serial's sequence is named after the table it was created for; the name
+        # says nothing about the column today (a renamed table keeps it).
+        import dataclasses
+
+        if column.default is not None and _SERIAL_DEFAULT.match(column.default):
+            return dataclasses.replace(column, autoincrement=True, default=None)
+        return column
+
+
+BACKEND = PostgreSQLBackend()

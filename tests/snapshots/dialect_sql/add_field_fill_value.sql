@@ -1,0 +1,58 @@
+-- == sqlite forwards ==
+CREATE TEMP TABLE _mc_rebuild_author AS SELECT * FROM main.author;
+
+DROP TABLE main.author;
+
+CREATE TABLE author (
+    id INTEGER NOT NULL, 
+    name VARCHAR(50) NOT NULL, 
+    email VARCHAR(100), 
+    rank INTEGER NOT NULL, 
+    CONSTRAINT pk_author PRIMARY KEY (id)
+);
+
+INSERT INTO main.author (id, name, email, rank) SELECT id, name, email, 0 FROM temp._mc_rebuild_author;
+
+DROP TABLE temp._mc_rebuild_author;
+
+CREATE INDEX ix_author_name ON author (name);
+
+
+-- == sqlite backwards ==
+CREATE TEMP TABLE _mc_rebuild_author AS SELECT * FROM main.author;
+
+DROP TABLE main.author;
+
+CREATE TABLE author (
+    id INTEGER NOT NULL, 
+    name VARCHAR(50) NOT NULL, 
+    email VARCHAR(100), 
+    CONSTRAINT pk_author PRIMARY KEY (id)
+);
+
+INSERT INTO main.author (id, name, email) SELECT id, name, email FROM temp._mc_rebuild_author;
+
+DROP TABLE temp._mc_rebuild_author;
+
+CREATE INDEX ix_author_name ON author (name);
+
+
+-- == postgresql forwards ==
+ALTER TABLE author ADD COLUMN rank INTEGER DEFAULT 0 NOT NULL;
+
+ALTER TABLE author ALTER COLUMN rank DROP DEFAULT;
+
+
+-- == postgresql backwards ==
+ALTER TABLE author DROP COLUMN rank;
+
+
+-- == mysql forwards ==
+ALTER TABLE author ADD COLUMN `rank` INTEGER NOT NULL DEFAULT 0;
+
+ALTER TABLE author ALTER COLUMN `rank` DROP DEFAULT;
+
+
+-- == mysql backwards ==
+ALTER TABLE author DROP COLUMN `rank`;
+

@@ -1,0 +1,11 @@
+-- == sqlite forwards ==
+
+-- == sqlite backwards ==
+
+-- == postgresql forwards ==
+
+-- == postgresql backwards ==
+
+-- == mysql forwards ==
+
+-- == mysql backwards ==

@@ -1,0 +1,53 @@
+-- == sqlite forwards ==
+CREATE TEMP TABLE _mc_rebuild_author AS SELECT * FROM main.author;
+
+DROP TABLE main.author;
+
+CREATE TABLE author (
+    id INTEGER NOT NULL, 
+    name VARCHAR(50) NOT NULL, 
+    email VARCHAR(100) NOT NULL, 
+    CONSTRAINT pk_author PRIMARY KEY (id)
+);
+
+INSERT INTO main.author (id, name, email) SELECT id, name, email FROM temp._mc_rebuild_author;
+
+DROP TABLE temp._mc_rebuild_author;
+
+CREATE INDEX ix_author_name ON author (name);
+
+
+-- == sqlite backwards ==
+CREATE TEMP TABLE _mc_rebuild_author AS SELECT * FROM main.author;
+
+DROP TABLE main.author;
+
+CREATE TABLE author (
+    id INTEGER NOT NULL, 
+    name VARCHAR(50) NOT NULL, 
+    email VARCHAR(100), 
+    CONSTRAINT pk_author PRIMARY KEY (id)
+);
+
+INSERT INTO main.author (id, name, email) SELECT id, name, email FROM temp._mc_rebuild_author;
+
+DROP TABLE temp._mc_rebuild_author;
+
+CREATE INDEX ix_author_name ON author (name);
+
+
+-- == postgresql forwards ==
+ALTER TABLE author ALTER COLUMN email SET NOT NULL;
+
+
+-- == postgresql backwards ==
+ALTER TABLE author ALTER COLUMN email DROP NOT NULL;
+
+
+-- == mysql forwards ==
+ALTER TABLE author MODIFY email VARCHAR(100) NOT NULL;
+
+
+-- == mysql backwards ==
+ALTER TABLE author MODIFY email VARCHAR(100) NULL;
+
