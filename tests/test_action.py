@@ -42,6 +42,10 @@ else:  # pragma: no cover
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTION = ROOT / "action.yml"
+
+# Slow: the Action's bash steps end to end, each a check-migrations run.
+# `pytest -m "not slow"` is the fast loop.
+pytestmark = pytest.mark.slow
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 LEAF = "0004_product_name_index"
 
@@ -51,9 +55,6 @@ PYTHON_SHIM = """\
 import json
 import os
 import sys
-
-# Slow: the Action's bash steps end to end, each a check-migrations run. `pytest -m "not slow"` is the fast loop.
-pytestmark = pytest.mark.slow
 
 if sys.argv[1:3] == ["-m", "pip"]:
     with open(os.environ["MC_TEST_PIP_LOG"], "a", encoding="utf-8") as log:

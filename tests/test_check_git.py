@@ -29,7 +29,8 @@ from helpers_check import status
 from helpers_check import template as build_template
 from helpers_check import write
 
-# Slow: real git histories with branches and clones, then the checks on scratch databases. `pytest -m "not slow"` is the fast loop.
+# Slow: real git histories with branches and clones, then the checks on scratch databases.
+# `pytest -m "not slow"` is the fast loop.
 pytestmark = pytest.mark.slow
 
 COLOR = "0005_product_color"

@@ -49,7 +49,8 @@ from helpers_git import scenario_syntax_error
 from helpers_git import scenario_twice
 from helpers_git import scenario_untracked_top_level_module
 
-# Slow: real git commits through the plain git hook, one repository per test. `pytest -m "not slow"` is the fast loop.
+# Slow: real git commits through the plain git hook, one repository per test.
+# `pytest -m "not slow"` is the fast loop.
 pytestmark = pytest.mark.slow
 
 MIGRATE_CORE = str(VENV_BIN / "migrate-core")

@@ -62,7 +62,8 @@ from helpers_git import scenario_syntax_error
 from helpers_git import scenario_twice
 from helpers_git import scenario_untracked_top_level_module
 
-# Slow: real pre-commit runs: each installs this repository's hooks and commits in a real git repository. `pytest -m "not slow"` is the fast loop.
+# Slow: real pre-commit runs: each installs this repository's hooks and commits in a real git repository.
+# `pytest -m "not slow"` is the fast loop.
 pytestmark = pytest.mark.slow
 
 PRE_COMMIT = str(VENV_BIN / "pre-commit")

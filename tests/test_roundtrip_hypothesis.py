@@ -38,7 +38,8 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as hs
 
-# Slow: generated evolutions, each migrated and compared on a database. `pytest -m "not slow"` is the fast loop.
+# Slow: generated evolutions, each migrated and compared on a database.
+# `pytest -m "not slow"` is the fast loop.
 pytestmark = pytest.mark.slow
 
 EXAMPLES = {"sqlite": 40, "postgresql": 8, "mysql": 8}

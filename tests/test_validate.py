@@ -17,6 +17,8 @@ from helpers_engine import cli
 from helpers_models import forget_modules
 
 from migrate_core.config import load_config
+from migrate_core.db import creatable
+from migrate_core.db import dialects
 from migrate_core.schema import project
 from migrate_core.schema import validate as v
 
@@ -327,8 +329,8 @@ def test_validate_is_data_for_check_migrations(make_project: Any, tmp_path: Path
     source = (root / "shop" / "models.py").read_text().splitlines()
     assert problems[0].line is not None
     assert source[problems[0].line - 1].startswith("class Order(")
-    assert v.validate(state, config, dialect="mysql")[0].code == v.INDEX_WITHOUT_COLUMNS
-    assert v.model_problems(config) == problems
+    assert v.validate(state, config, rules=dialects.get("mysql"))[0].code == v.INDEX_WITHOUT_COLUMNS
+    assert creatable.model_problems(config) == problems
 
 
 def test_a_postgresql_domain_is_refused(make_project: Any, tmp_path: Path) -> None:

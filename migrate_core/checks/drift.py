@@ -61,9 +61,8 @@ def drift_message(diff: Any) -> str:
 
 
 def run(resources: Resources) -> CheckResult:
-    from migrate_core.db import engine as db
+    from migrate_core.db import scratch
     from migrate_core.db.introspection import diff_schemas
-    from migrate_core.db.introspection import reflect_schema
     from migrate_core.schema import project
 
     result = CheckResult(DriftCheck.name)
@@ -80,26 +79,13 @@ def run(resources: Resources) -> CheckResult:
         return result
     owned = {name: t.app for name, t in model_state.tables.items()}
     chain_url = resources.chain_database()
-    with db.open_connection(chain_url, scratch=True) as conn:
-        actual = reflect_schema(conn)
+    actual = scratch.reflect(chain_url)
     # A borrowed database is the only one: the migrated schema is read first, then the
     # same database emptied for create_all.
     expected_url = resources.models_database()
-    if expected_url is None:
-        from migrate_core.db.scratch import empty_database
-
-        expected_url = chain_url
-        engine = db.create_engine(expected_url, scratch=True)
-        try:
-            empty_database(engine)
-        finally:
-            engine.dispose()
-    with db.open_connection(expected_url, scratch=True) as conn:
-        for metadata in metadatas:
-            tables = [t for t in metadata.sorted_tables if t.name in owned]
-            metadata.create_all(conn, tables=tables)
-        conn.commit()
-        expected = reflect_schema(conn)
+    expected = scratch.create_all_and_reflect(
+        expected_url or chain_url, metadatas, set(owned), empty_first=expected_url is None
+    )
     in_scope = set(resources.apps)
     ignore = {t for t in set(expected.tables) | set(actual.tables) if config.is_excluded(t)}
     ignore |= {t for t, app in owned.items() if app not in in_scope}

@@ -17,14 +17,19 @@ import contextlib
 import secrets
 import shutil
 import tempfile
+from collections.abc import Iterable
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 
 from migrate_core.db import dialects
 from migrate_core.db import engine as db
 from migrate_core.errors import DatabaseConnectionError
 from migrate_core.errors import NotEmptyError
+
+if TYPE_CHECKING:
+    from migrate_core.db.introspection import SchemaSnapshot
 
 PREFIX = "mc_scratch_"
 
@@ -147,3 +152,37 @@ def empty_database(engine: Any) -> None:
         metadata.drop_all(conn)
         backend.after_emptying(conn)
         conn.commit()
+
+
+def reflect(url: str) -> SchemaSnapshot:
+    """The schema of the scratch database at ``url``, reflected."""
+    from migrate_core.db.introspection import reflect_schema
+
+    with db.open_connection(url, scratch=True) as conn:
+        return reflect_schema(conn)
+
+
+def create_all_and_reflect(
+    url: str, metadatas: Iterable[Any], tables: set[str], *, empty_first: bool = False
+) -> SchemaSnapshot:
+    """``metadata.create_all`` of the named tables on the scratch database at ``url``, reflected:
+    the schema the models declare, as this database holds it (what drift compares with).
+
+    ``empty_first``: the database held something else before (a borrowed database is the
+    only one a check has, and took the migrated chain first).
+    """
+    from migrate_core.db.introspection import reflect_schema
+
+    if empty_first:
+        engine = db.create_engine(url, scratch=True)
+        try:
+            empty_database(engine)
+        finally:
+            engine.dispose()
+    with db.open_connection(url, scratch=True) as conn:
+        for metadata in metadatas:
+            metadata.create_all(
+                conn, tables=[t for t in metadata.sorted_tables if t.name in tables]
+            )
+        conn.commit()
+        return reflect_schema(conn)

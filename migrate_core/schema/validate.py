@@ -6,13 +6,14 @@ PostgreSQL and MariaDB (or, on SQLite, applies with a dangling key) and the user
 learns it in CI, or in production. Each rule here is one such construct, checked
 over the models' *state* (plain data, no database), and reported as a
 :class:`Problem` that names the model, the table, the column, index or key, and
-the fix. ``makemigrations`` stops on any (exit 2) through :func:`valid_model_state`;
-``check-migrations`` can run :func:`validate` itself and turn each problem into a
-finding on the model's file and line (see :func:`locate`).
+the fix. ``makemigrations`` stops on any (exit 2) through
+:func:`migrate_core.db.creatable.valid_model_state`; ``check-migrations`` can turn
+each problem into a finding on the model's file and line (see :func:`locate`).
 
 Rules that depend on the database (a MySQL VARCHAR needs a length, PostgreSQL
-needs a name for a native enum) run only when the project's database URL names
-that dialect; without a URL only the rules that hold everywhere run.
+needs a name for a native enum) live in that database's dialect module and come in
+as :class:`DialectRules`; they run only when the project's database URL names that
+dialect (without a URL only the rules that hold everywhere run).
 """
 
 from __future__ import annotations
@@ -21,9 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-from typing import Any
-
-from migrate_core.errors import ModelProblemsError
+from typing import Protocol
 
 if TYPE_CHECKING:
     from migrate_core.config import Config
@@ -86,38 +85,16 @@ class Problem:
 # -- entry points ----------------------------------------------------------------------------------
 
 
-def valid_model_state(config: Config, *, root: Path | None = None) -> ProjectState:
-    """The models' state, or :class:`ModelProblemsError` (exit 2) listing every problem.
+class DialectRules(Protocol):
+    """What one database adds to the rules that hold everywhere (a dialect module's
+    backend provides it: ``migrate_core.db.dialects``)."""
 
-    Types that no migration file can write stop the state from being built at all;
-    they are collected column by column here, so the user sees all of them at once.
-    """
-    from migrate_core.schema import codegen
-    from migrate_core.schema import project
+    def table_problems(self, table: TableState) -> Iterable[Found]:
+        """This database's own objections to ``table`` (types it cannot compile, keys)."""
 
-    try:
-        state = project.model_state(config, root=root)
-    except codegen.UnwritableTypeError:
-        problems = _unwritable_types(config, root)
-        if not problems:
-            raise
-        raise ModelProblemsError(_summary(problems), problems) from None
-    problems = validate(state, config, locations=locate(config, root=root))
-    if problems:
-        raise ModelProblemsError(_summary(problems), problems)
-    return state
-
-
-def model_problems(config: Config, *, root: Path | None = None) -> list[Problem]:
-    """Every problem of the models as data, never raising for them (for check-migrations).
-
-    Each Problem carries ``code``, ``path`` and ``line`` for a finding on the model.
-    """
-    try:
-        valid_model_state(config, root=root)
-    except ModelProblemsError as error:
-        return [p for p in error.problems if isinstance(p, Problem)]
-    return []
+    def shared_index_names(self, table: TableState) -> Iterable[tuple[str, str]]:
+        """``(name, kind)`` of the objects of ``table`` whose names share one namespace
+        with every other table's indexes (empty where index names are per table)."""
 
 
 def validate(
@@ -125,15 +102,13 @@ def validate(
     config: Config,
     *,
     locations: dict[str, Location] | None = None,
-    dialect: str | None = None,
+    rules: DialectRules | None = None,
 ) -> list[Problem]:
     """Every construct of ``state`` no database could create, in table order.
 
     ``dialect`` defaults to the one the project's database URL names (none known:
     only the rules that hold in every database run).
     """
-    if dialect is None:
-        dialect = _configured_dialect(config)
     locations = locations or {}
     problems: list[Problem] = []
     for name in sorted(state.tables):
@@ -141,12 +116,8 @@ def validate(
         found: list[tuple[str, str, str, dict[str, str]]] = []
         found.extend(_table_rules(table))
         found.extend(_foreign_key_rules(table, state, config))
-        if dialect in ("mysql", "postgresql", "sqlite"):
-            found.extend(_type_rules(table, dialect))
-        if dialect == "mysql":
-            found.extend(_mysql_rules(table))
-        if dialect == "postgresql":
-            found.extend(_postgresql_rules(table))
+        if rules is not None:
+            found.extend(rules.table_problems(table))
         loc = locations.get(name, Location())
         for code, message, fix, parts in found:
             problems.append(
@@ -161,7 +132,7 @@ def validate(
                     **parts,
                 )
             )
-    problems.extend(_duplicate_index_names(state, dialect, locations))
+    problems.extend(_duplicate_index_names(state, rules, locations))
     return problems
 
 
@@ -335,145 +306,27 @@ def _is_unique(table: TableState, columns: tuple[str, ...]) -> bool:
     )
 
 
-def _mysql_ddl(type_: Any) -> str:
-    from migrate_core.schema import codegen
-
-    return codegen._ddl(type_, codegen._dialect("mysql"))
-
-
-def _type_rules(table: TableState, dialect: str) -> Iterable[Found]:
-    """A column type the database's DDL compiler refuses (SQLAlchemy says why)."""
-    import sqlalchemy as sa
-    from sqlalchemy.schema import CreateTable
-    from sqlalchemy.types import NullType
-
-    from migrate_core.schema import codegen
-
-    compiler = codegen._dialect(dialect)
-    for column in table.columns:
-        if column.type is None or isinstance(column.type, NullType):
-            continue  # reported by _table_rules, whatever the database
-        holder = sa.Table("t", sa.MetaData(), sa.Column(column.name, column.type))
-        try:
-            CreateTable(holder).compile(dialect=compiler)
-        except Exception as error:
-            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-            reason = reason.split("): ", 1)[-1]  # SQLAlchemy's "(in table 't', column ...)"
-            yield (
-                TYPE_NOT_CREATABLE,
-                f"column {column.name}: {dialect} cannot create {codegen.render_type(column.type).text} "
-                f"({reason})",
-                "use a type this database has: give a String a length (sa.String(255)), give "
-                "MySQL's DOUBLE both precision and scale, or add .with_variant(..., "
-                f'"{dialect}") for a type of another database',
-                {"column": column.name},
-            )
-
-
-def _mysql_rules(table: TableState) -> Iterable[Found]:
-    by_name = {c.name: c for c in table.columns}
-    keyed: list[tuple[str, tuple[str, ...], dict[str, Any]]] = []
-    if table.primary_key is not None:
-        keyed.append((f"primary key {table.primary_key.name}", table.primary_key.columns, {}))
-    for unique in table.unique_constraints:
-        keyed.append((f"unique constraint {unique.name}", unique.columns, {}))
-    for index in table.indexes:
-        keyed.append((f"index {index.name}", index.columns, index.options))
-    for label, columns, options in keyed:
-        lengths = options.get("mysql_length")
-        for name in columns:
-            keyed_column = by_name.get(name)
-            if keyed_column is None or keyed_column.type is None:
-                continue
-            base = _mysql_ddl(keyed_column.type).split("(")[0].split()[0]
-            has_length = isinstance(lengths, int) or (isinstance(lengths, dict) and name in lengths)
-            if has_length and base not in _MYSQL_PREFIXABLE:
-                # Error 1089 "Incorrect prefix key": only strings and binaries have prefixes.
-                yield (
-                    MYSQL_PREFIX_ON_NON_STRING,
-                    f"{label} gives column {name} ({base}) a key length; MySQL takes a prefix "
-                    "length only for string and binary columns",
-                    f"leave {name} out of mysql_length (mysql_length={{...}} names columns)",
-                    {"column": name, "index": label.split(" ")[-1]},
-                )
-                continue
-            if base not in _MYSQL_UNKEYABLE:
-                continue
-            if base == "JSON" or not has_length:
-                yield (
-                    MYSQL_KEY_ON_TEXT_WITHOUT_LENGTH,
-                    f"{label} covers column {name} ({base}); MySQL cannot key a "
-                    f"{base} column {'at all' if base == 'JSON' else 'without a key length'}",
-                    "index a prefix (sa.Index(..., mysql_length={...})), use a String "
-                    "with a length, or drop the column from the key",
-                    {"column": name, "index": label.split(" ")[-1]},
-                )
-
-
-_MYSQL_PREFIXABLE = frozenset(
-    {"CHAR", "VARCHAR", "NCHAR", "NVARCHAR", "BINARY", "VARBINARY", "TEXT", "TINYTEXT"}
-    | {"MEDIUMTEXT", "LONGTEXT", "BLOB", "TINYBLOB", "MEDIUMBLOB", "LONGBLOB"}
-    | {"NATIONAL"}  # NATIONAL VARCHAR(n)
-)
-_MYSQL_UNKEYABLE = frozenset(
-    {
-        "TEXT",
-        "TINYTEXT",
-        "MEDIUMTEXT",
-        "LONGTEXT",
-        "BLOB",
-        "TINYBLOB",
-        "MEDIUMBLOB",
-        "LONGBLOB",
-        "JSON",
-    }
-)
-
-
-def _postgresql_rules(table: TableState) -> Iterable[Found]:
-    from sqlalchemy import types as sqltypes
-
-    from migrate_core.schema import codegen
-
-    for column in table.columns:
-        if column.type is None:
-            continue
-        type_ = codegen.database_type(column.type)
-        type_ = getattr(type_, "_variant_mapping", {}).get("postgresql", type_)
-        if isinstance(type_, sqltypes.Enum) and type_.native_enum and not type_.name:
-            yield (
-                POSTGRESQL_ENUM_WITHOUT_NAME,
-                f"column {column.name} is a native enum without a name; PostgreSQL creates "
-                "an enum as a named type",
-                'give the Enum a name (sa.Enum(..., name="order_status")) or pass '
-                "native_enum=False",
-                {"column": column.name},
-            )
-
-
 def _duplicate_index_names(
-    state: ProjectState, dialect: str | None, locations: dict[str, Location]
+    state: ProjectState, rules: DialectRules | None, locations: dict[str, Location]
 ) -> Iterable[Problem]:
-    """Index names are per schema on PostgreSQL and SQLite (per table only on MySQL).
+    """Index names that the database keeps in one namespace for all tables (PostgreSQL,
+    SQLite; per table only on MySQL: the dialect says which names share it).
 
     A mixin's ``__table_args__`` with a named Index gives every table the same
     name: the second CREATE INDEX fails. On PostgreSQL unique and primary keys
     are indexes too, and share the namespace with tables.
     """
-    if dialect == "mysql":
-        return
     owners: dict[str, list[tuple[str, str]]] = {}
     for table_name in sorted(state.tables):
         table = state.tables[table_name]
-        for index in table.indexes:
-            if index.name:
-                owners.setdefault(index.name, []).append((table_name, "index"))
-        if dialect == "postgresql":
-            for unique in table.unique_constraints:
-                if unique.name:
-                    owners.setdefault(unique.name, []).append((table_name, "unique constraint"))
-            if table.primary_key is not None and table.primary_key.name:
-                owners.setdefault(table.primary_key.name, []).append((table_name, "primary key"))
+        # No database known: index names per schema, as most databases keep them.
+        shared = (
+            rules.shared_index_names(table)
+            if rules is not None
+            else ((i.name, "index") for i in table.indexes if i.name)
+        )
+        for name, kind in shared:
+            owners.setdefault(name, []).append((table_name, kind))
     for name, users in sorted(owners.items()):
         if len(users) < 2 or not any(kind == "index" for _, kind in users):
             continue
@@ -497,18 +350,7 @@ def _duplicate_index_names(
 # -- helpers ---------------------------------------------------------------------------------------
 
 
-def _configured_dialect(config: Config) -> str | None:
-    from migrate_core.errors import ConfigError
-
-    try:
-        url = config.resolve_database_url()
-    except ConfigError:
-        return None
-    backend = url.split(":", 1)[0].split("+", 1)[0].lower()
-    return "mysql" if backend == "mariadb" else backend
-
-
-def _unwritable_types(config: Config, root: Path | None) -> list[Problem]:
+def unwritable_types(config: Config, root: Path | None) -> list[Problem]:
     """Every column whose type no migration file can write, with the table and column."""
     from migrate_core.schema import codegen
     from migrate_core.schema import project
@@ -541,7 +383,7 @@ def _unwritable_types(config: Config, root: Path | None) -> list[Problem]:
     return problems
 
 
-def _summary(problems: list[Problem]) -> str:
+def summary(problems: list[Problem]) -> str:
     lines = [
         f"the models declare {len(problems)} construct(s) no database can create; "
         "no migration was written:"

@@ -84,7 +84,7 @@ def make_migrations(
     ``models_root`` imports the models from another copy of the project (the
     commit hook's copy of the staged files); migrations always come from disk.
     """
-    from migrate_core.schema import validate
+    from migrate_core.db import creatable
 
     # A migration that imports a project module (a custom type) must get the same copy
     # of the project the models come from.
@@ -108,7 +108,7 @@ def make_migrations(
             )
         return result
     # Constructs no database could create stop here (exit 2), before any file is written.
-    to_state = validate.valid_model_state(config, root=models_root)
+    to_state = creatable.valid_model_state(config, root=models_root)
     planned = detect_changes(
         from_state, to_state, questioner, apps=[a.name for a in selected], graph=loader.graph
     )

@@ -10,6 +10,7 @@ new dialect must go through is in ARCHITECTURE.md ("Adding a dialect").
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -17,6 +18,8 @@ from typing import Any
 from typing import ClassVar
 
 from migrate_core.db.runners import Runner
+from migrate_core.schema import state as st
+from migrate_core.schema import validate
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
     from migrate_core.db.introspection import ColumnInfo
     from migrate_core.db.introspection import ReflectionExtras
     from migrate_core.db.schema_editor import SchemaEditor
+    from migrate_core.schema.validate import Found
 
 
 @dataclass(frozen=True)
@@ -155,3 +159,45 @@ class Backend:
         from migrate_core.db.introspection import reflect_schema
 
         return reflect_schema(connection, tables, exclude=exclude)
+
+    # -- what the models may declare ---------------------------------------------------------------
+
+    def table_problems(self, table: st.TableState) -> Iterator[Found]:
+        """This database's objections to a table of the models, before anything is written.
+
+        By default: a column type this dialect's DDL compiler refuses (SQLAlchemy says why).
+        Dialects add their own rules by extending this.
+        """
+        import sqlalchemy as sa
+        from sqlalchemy.schema import CreateTable
+        from sqlalchemy.types import NullType
+
+        from migrate_core.schema import codegen
+
+        compiler = self.offline_dialect()
+        for column in table.columns:
+            if column.type is None or isinstance(column.type, NullType):
+                continue  # reported by the rules that hold everywhere
+            holder = sa.Table("t", sa.MetaData(), sa.Column(column.name, column.type))
+            try:
+                # Compiled only, never run: whether the DDL can be written at all.
+                CreateTable(holder).compile(dialect=compiler)
+            except Exception as error:
+                reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+                reason = reason.split("): ", 1)[-1]  # SQLAlchemy's "(in table 't', column ...)"
+                yield (
+                    validate.TYPE_NOT_CREATABLE,
+                    f"column {column.name}: {self.name} cannot create "
+                    f"{codegen.render_type(column.type).text} ({reason})",
+                    "use a type this database has: give a String a length (sa.String(255)), "
+                    "give MySQL's DOUBLE both precision and scale, or add .with_variant(..., "
+                    f'"{self.name}") for a type of another database',
+                    {"column": column.name},
+                )
+
+    def shared_index_names(self, table: st.TableState) -> Iterator[tuple[str, str]]:
+        """``(name, kind)`` of ``table``'s objects whose names share one namespace with every
+        other table's indexes: by default its indexes (index names are per schema)."""
+        for index in table.indexes:
+            if index.name:
+                yield index.name, "index"

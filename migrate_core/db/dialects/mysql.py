@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -20,10 +21,13 @@ from migrate_core.db.dialects.base import Features
 from migrate_core.db.engine import LOCK_NAME
 from migrate_core.db.schema_editor import SchemaEditor
 from migrate_core.schema import state as st
+from migrate_core.schema import validate
 from migrate_core.schema.naming import database_name
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
+
+    from migrate_core.schema.validate import Found
 
 
 class MySQLSchemaEditor(SchemaEditor):
@@ -213,6 +217,13 @@ class MySQLBackend(Backend):
     def editor_class(self) -> type[SchemaEditor]:
         return MySQLSchemaEditor
 
+    def table_problems(self, table: st.TableState) -> Iterator[Found]:
+        yield from super().table_problems(table)
+        yield from _key_problems(table)
+
+    def shared_index_names(self, table: st.TableState) -> Iterator[tuple[str, str]]:
+        return iter(())  # index names are per table in MySQL
+
     def try_lock(self, connection: Connection, key: int) -> bool:
         import sqlalchemy as sa
 
@@ -236,3 +247,72 @@ class MySQLBackend(Backend):
 
 
 BACKEND = MySQLBackend()
+
+
+def _key_problems(table: st.TableState) -> Iterator[Found]:
+    """Keys MySQL refuses: a TEXT/BLOB column without a prefix length, JSON at all, a
+    prefix length on a column that is not a string."""
+    by_name = {c.name: c for c in table.columns}
+    keyed: list[tuple[str, tuple[str, ...], dict[str, Any]]] = []
+    if table.primary_key is not None:
+        keyed.append((f"primary key {table.primary_key.name}", table.primary_key.columns, {}))
+    for unique in table.unique_constraints:
+        keyed.append((f"unique constraint {unique.name}", unique.columns, {}))
+    for index in table.indexes:
+        keyed.append((f"index {index.name}", index.columns, index.options))
+    for label, columns, options in keyed:
+        lengths = options.get("mysql_length")
+        for name in columns:
+            keyed_column = by_name.get(name)
+            if keyed_column is None or keyed_column.type is None:
+                continue
+            base = _ddl(keyed_column.type).split("(")[0].split()[0]
+            has_length = isinstance(lengths, int) or (isinstance(lengths, dict) and name in lengths)
+            if has_length and base not in _PREFIXABLE:
+                # Error 1089 "Incorrect prefix key": only strings and binaries have prefixes.
+                yield (
+                    validate.MYSQL_PREFIX_ON_NON_STRING,
+                    f"{label} gives column {name} ({base}) a key length; MySQL takes a prefix "
+                    "length only for string and binary columns",
+                    f"leave {name} out of mysql_length (mysql_length={{...}} names columns)",
+                    {"column": name, "index": label.split(" ")[-1]},
+                )
+                continue
+            if base not in _UNKEYABLE:
+                continue
+            if base == "JSON" or not has_length:
+                yield (
+                    validate.MYSQL_KEY_ON_TEXT_WITHOUT_LENGTH,
+                    f"{label} covers column {name} ({base}); MySQL cannot key a "
+                    f"{base} column {'at all' if base == 'JSON' else 'without a key length'}",
+                    "index a prefix (sa.Index(..., mysql_length={...})), use a String "
+                    "with a length, or drop the column from the key",
+                    {"column": name, "index": label.split(" ")[-1]},
+                )
+
+
+_PREFIXABLE = frozenset(
+    {"CHAR", "VARCHAR", "NCHAR", "NVARCHAR", "BINARY", "VARBINARY", "TEXT", "TINYTEXT"}
+    | {"MEDIUMTEXT", "LONGTEXT", "BLOB", "TINYBLOB", "MEDIUMBLOB", "LONGBLOB"}
+    | {"NATIONAL"}  # NATIONAL VARCHAR(n)
+)
+_UNKEYABLE = frozenset(
+    {
+        "TEXT",
+        "TINYTEXT",
+        "MEDIUMTEXT",
+        "LONGTEXT",
+        "BLOB",
+        "TINYBLOB",
+        "MEDIUMBLOB",
+        "LONGBLOB",
+        "JSON",
+    }
+)
+
+
+def _ddl(type_: Any) -> str:
+    """The type's MySQL DDL (its first word tells what it is)."""
+    from migrate_core.schema import codegen
+
+    return codegen._ddl(type_, codegen._dialect(MySQLBackend.offline_name))

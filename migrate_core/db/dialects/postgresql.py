@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -20,12 +21,14 @@ from migrate_core.db.dialects.base import Backend
 from migrate_core.db.dialects.base import Features
 from migrate_core.db.schema_editor import SchemaEditor
 from migrate_core.schema import state as st
+from migrate_core.schema import validate
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
     from sqlalchemy.engine import Engine
 
     from migrate_core.db.introspection import ColumnInfo
+    from migrate_core.schema.validate import Found
 
 # Enum types on the search path. Our DDL names types unqualified, so an unqualified
 # ``CREATE TYPE`` / ``DROP TYPE`` / column type resolves through the search path:
@@ -236,6 +239,20 @@ class PostgreSQLBackend(Backend):
         restrict_is_no_action=False,
     )
 
+    def table_problems(self, table: st.TableState) -> Iterator[Found]:
+        yield from super().table_problems(table)
+        yield from _enum_problems(table)
+
+    def shared_index_names(self, table: st.TableState) -> Iterator[tuple[str, str]]:
+        """Unique constraints and primary keys are indexes here, named in the same
+        namespace as every index (and table) of the schema."""
+        yield from super().shared_index_names(table)
+        for unique in table.unique_constraints:
+            if unique.name:
+                yield unique.name, "unique constraint"
+        if table.primary_key is not None and table.primary_key.name:
+            yield table.primary_key.name, "primary key"
+
     @property
     def editor_class(self) -> type[SchemaEditor]:
         return PostgreSQLSchemaEditor
@@ -300,3 +317,25 @@ class PostgreSQLBackend(Backend):
 
 
 BACKEND = PostgreSQLBackend()
+
+
+def _enum_problems(table: st.TableState) -> Iterator[Found]:
+    """A native enum is a named type here: one without a name cannot be created."""
+    from sqlalchemy import types as sqltypes
+
+    from migrate_core.schema import codegen
+
+    for column in table.columns:
+        if column.type is None:
+            continue
+        type_ = codegen.database_type(column.type)
+        type_ = getattr(type_, "_variant_mapping", {}).get(PostgreSQLBackend.name, type_)
+        if isinstance(type_, sqltypes.Enum) and type_.native_enum and not type_.name:
+            yield (
+                validate.POSTGRESQL_ENUM_WITHOUT_NAME,
+                f"column {column.name} is a native enum without a name; PostgreSQL creates "
+                "an enum as a named type",
+                'give the Enum a name (sa.Enum(..., name="order_status")) or pass '
+                "native_enum=False",
+                {"column": column.name},
+            )
