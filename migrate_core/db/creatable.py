@@ -50,13 +50,14 @@ def valid_model_state(config: Config, *, root: Path | None = None) -> ProjectSta
         if not problems:
             raise
         raise ModelProblemsError(validate.summary(problems), problems) from None
-    problems = validate.validate(
-        state,
-        config,
-        locations=validate.locate(config, root=root),
-        rules=configured_backend(config),
-    )
+    rules = configured_backend(config)
+    problems = validate.validate(state, config, rules=rules)
     if problems:
+        # Where each model is declared, found only now: reading the classes' source costs
+        # more than the whole check on a large project, and only a problem needs it.
+        problems = validate.validate(
+            state, config, locations=validate.locate(config, root=root), rules=rules
+        )
         raise ModelProblemsError(validate.summary(problems), problems)
     return state
 

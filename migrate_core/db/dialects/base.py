@@ -72,6 +72,11 @@ class Backend:
     drivers: ClassVar[tuple[str, ...]] = ()
     install_extra: ClassVar[str | None] = None
 
+    def __init__(self) -> None:
+        # table_problems' memo: type code -> why this dialect cannot compile it (None: it can).
+        self._type_errors: dict[str, str | None] = {}
+        self._checker: Dialect | None = None
+
     # -- DDL ---------------------------------------------------------------------------------------
 
     @property
@@ -174,17 +179,24 @@ class Backend:
 
         from migrate_core.schema import codegen
 
-        compiler = self.offline_dialect()
+        compiler = self._checking_dialect()
         for column in table.columns:
             if column.type is None or isinstance(column.type, NullType):
                 continue  # reported by the rules that hold everywhere
-            holder = sa.Table("t", sa.MetaData(), sa.Column(column.name, column.type))
-            try:
-                # Compiled only, never run: whether the DDL can be written at all.
-                CreateTable(holder).compile(dialect=compiler)
-            except Exception as error:
-                reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-                reason = reason.split("): ", 1)[-1]  # SQLAlchemy's "(in table 't', column ...)"
+            # Most columns share a handful of types: compile each type once per process.
+            key = column.type_code
+            reason = self._type_errors.get(key, "")
+            if reason == "":
+                holder = sa.Table("t", sa.MetaData(), sa.Column(column.name, column.type))
+                try:
+                    # Compiled only, never run: whether the DDL can be written at all.
+                    CreateTable(holder).compile(dialect=compiler)
+                    reason = None
+                except Exception as error:
+                    reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+                    reason = reason.split("): ", 1)[-1]  # SQLAlchemy's "(in table 't', ...)"
+                self._type_errors[key] = reason
+            if reason is not None:
                 yield (
                     validate.TYPE_NOT_CREATABLE,
                     f"column {column.name}: {self.name} cannot create "
@@ -194,6 +206,12 @@ class Backend:
                     f'"{self.name}") for a type of another database',
                     {"column": column.name},
                 )
+
+    def _checking_dialect(self) -> Dialect:
+        """The offline dialect :meth:`table_problems` compiles with, made once."""
+        if self._checker is None:
+            self._checker = self.offline_dialect()
+        return self._checker
 
     def shared_index_names(self, table: st.TableState) -> Iterator[tuple[str, str]]:
         """``(name, kind)`` of ``table``'s objects whose names share one namespace with every
