@@ -356,3 +356,58 @@ def test_check_migrations_reports_real_differences(dialect: str, tmp_path: Path)
     assert named == {f.column for f in items}, run.output
     # Only drift can see a spelling: the declared state is the models'.
     assert findings(run.report, "missing") == [], run.output
+
+
+# -- the normalization itself, without a database ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("dialect", "type_text", "one", "other"),
+    [
+        ("postgresql", "BIGINT", "'1'::bigint", "1"),
+        ("postgresql", "VARCHAR(10)", "'abc'::character varying", "'abc'"),
+        ("postgresql", "VARCHAR[]", "'{}'::character varying[]", "'{}'"),
+        ("postgresql", "TEXT", "'it''s'::text", "'it''s'"),
+        ("postgresql", "NUMERIC", "'-1'::integer", "-1.0"),
+        ("postgresql", "ENUM('a','b') status", "'a'::status", "'a'"),
+        ("postgresql", "TIMESTAMP WITHOUT TIME ZONE", "now()", "CURRENT_TIMESTAMP"),
+        ("mysql", "DATETIME(6)", "current_timestamp(6)", "now(6)"),
+        ("mysql", "DATETIME", "current_timestamp()", "CURRENT_TIMESTAMP(0)"),
+        ("mysql", "DECIMAL(10, 2)", "1.50", "'1.5'"),
+        ("sqlite", "BOOLEAN", "TRUE", "'1'"),
+        ("sqlite", "VARCHAR(10)", "7", "'7'"),
+        ("sqlite", "DATETIME", "datetime('now')", "current_timestamp"),
+    ],
+)
+def test_spellings_of_one_value_normalize_alike(
+    dialect: str, type_text: str, one: str, other: str
+) -> None:
+    from migrate_core.db import dialects
+
+    backend = dialects.get(dialect)
+    assert backend.normalize_default(one, type_text) == backend.normalize_default(other, type_text)
+
+
+@pytest.mark.parametrize(
+    ("dialect", "type_text", "one", "other"),
+    [
+        ("postgresql", "NUMERIC(10, 2)", "(1.5)::integer", "1.5"),
+        ("postgresql", "VARCHAR(10)", "'abc'::character varying(2)", "'abc'"),
+        ("postgresql", "TEXT", "'a'::text || 'b'::text", "'ab'"),
+        ("postgresql", "TIMESTAMP WITHOUT TIME ZONE", "CURRENT_TIMESTAMP(0)", "now()"),
+        ("postgresql", "NUMERIC", "'0.1'::real", "0.1"),
+        ("postgresql", "VARCHAR(10)", "'1.50'::character varying", "'1.5'"),
+        ("mysql", "DATETIME(6)", "current_timestamp(6)", "current_timestamp()"),
+        ("mysql", "VARCHAR(10)", "'abc'", "'ABC'"),
+        ("sqlite", "BOOLEAN", "'t'", "1"),
+        ("sqlite", "VARCHAR(10)", "1.50", "'1.50'"),
+        ("sqlite", "DATETIME", "datetime('now','localtime')", "CURRENT_TIMESTAMP"),
+    ],
+)
+def test_different_values_stay_different(
+    dialect: str, type_text: str, one: str, other: str
+) -> None:
+    from migrate_core.db import dialects
+
+    backend = dialects.get(dialect)
+    assert backend.normalize_default(one, type_text) != backend.normalize_default(other, type_text)
