@@ -241,10 +241,14 @@ def _rule(value: Any, backend: Backend) -> str | None:
 def _column_info(
     raw: Mapping[str, Any], dialect: Any, backend: Backend, rowid_alias: bool
 ) -> ColumnInfo:
-    type_text = _type_text(raw["type"], dialect, backend)
+    type_text = backend.normalize_type(_type_text(raw["type"], dialect, backend))
     default = raw.get("default")
     default = sqlt.normalize_sql(str(default)) if default is not None else None
     autoincrement = bool(raw.get("autoincrement")) or bool(raw.get("identity"))
+    if default is not None:
+        # One spelling per value: the chain's migration and create_all may write the same
+        # default differently ('1' / 1 / '1'::bigint), and nothing in the models could fix that.
+        default = backend.normalize_default(default, type_text)
     if default is not None and default.upper() == "NULL":
         default = None
     nullable = bool(raw.get("nullable", True))

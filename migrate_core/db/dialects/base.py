@@ -9,6 +9,7 @@ new dialect must go through is in ARCHITECTURE.md ("Adding a dialect").
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Sequence
@@ -153,6 +154,21 @@ class Backend:
         """A reflected column with what the database treats as equal made equal."""
         return column
 
+    def normalize_default(self, default: str, type_text: str) -> str:
+        """A reflected server default (whitespace and outer parentheses already gone) in one
+        spelling per value, for a column of ``type_text`` (its reflected DDL type, upper case).
+
+        Two defaults that insert the same value must come out equal, two that insert
+        different values must not. By default: literals canonical for the column's kind of
+        type (:func:`canonical_literal`); dialects first rewrite their own spellings.
+        """
+        return canonical_literal(default, type_kind(type_text))
+
+    def normalize_type(self, type_text: str) -> str:
+        """A reflected type (DDL, upper case) with spellings the database treats as the same
+        type made one. By default the text as it is."""
+        return type_text
+
     def snapshot(
         self, connection: Connection, tables: set[str] | None, exclude: Iterable[str]
     ) -> Any:
@@ -219,3 +235,83 @@ class Backend:
         for index in table.indexes:
             if index.name:
                 yield index.name, "index"
+
+
+# -- default values: the neutral part of normalize_default -------------------------------------
+
+#: The kinds of column type whose literals have a canonical form.
+NUMERIC, BOOLEAN, STRING, OTHER = "numeric", "boolean", "string", "other"
+
+_NUMERIC_TYPES = re.compile(
+    r"^(TINYINT|SMALLINT|MEDIUMINT|INT|INTEGER|BIGINT|NUMERIC|DECIMAL|FLOAT|REAL|DOUBLE)\b"
+)
+_BOOLEAN_TYPES = re.compile(r"^(BOOLEAN|BOOL)$")
+_STRING_TYPES = re.compile(
+    r"^(N?VARCHAR|N?CHAR|CHARACTER|TEXT|TINYTEXT|MEDIUMTEXT|LONGTEXT|CLOB)\b(?!.*\[\])"
+)
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+# Only integers: how a string column spells a non-integer number differs per database
+# (SQLite stores 1.50 as '1.5', PostgreSQL as '1.50').
+_INTEGER = re.compile(r"^-?(0|[1-9]\d*)$")
+_TRUE = ("true", "1")
+_FALSE = ("false", "0")
+
+
+def type_kind(type_text: str) -> str:
+    """Which kind of literal a column of this (reflected, upper-case) type holds."""
+    if _BOOLEAN_TYPES.match(type_text):
+        return BOOLEAN
+    if _NUMERIC_TYPES.match(type_text):
+        return NUMERIC
+    if _STRING_TYPES.match(type_text):
+        return STRING
+    return OTHER
+
+
+def unquote(literal: str) -> str | None:
+    """The text of a single-quoted SQL string literal, or None when it is not exactly one."""
+    if len(literal) < 2 or literal[0] != "'" or literal[-1] != "'":
+        return None
+    inner = literal[1:-1]
+    if "'" in inner.replace("''", ""):
+        return None  # two literals, or an expression between quotes
+    return inner.replace("''", "'")
+
+
+def canonical_number(text: str) -> str | None:
+    """``1.50``, ``'1.5'``, ``+1.5e0`` -> ``1.5``: one spelling per numeric value, or None."""
+    from decimal import Decimal
+    from decimal import InvalidOperation
+
+    if not _NUMBER.match(text):
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
+        return None
+    canonical = format(value.normalize(), "f")
+    return "0" if canonical in ("-0", "+0") else canonical
+
+
+def canonical_literal(default: str, kind: str) -> str:
+    """A literal default in one spelling for its column kind; anything else unchanged.
+
+    A number column stores ``'1'``, ``1`` and ``1.0`` as the same value, a boolean column
+    ``true``, ``'1'`` and ``1``; a string column stores ``1`` as ``'1'``. Text that is not a
+    single literal (an expression, a function call) is left as the database wrote it.
+    """
+    text = unquote(default)
+    bare = default if text is None else text
+    if kind == NUMERIC:
+        if text is None and default.lower() in ("true", "false"):
+            return "1" if default.lower() == "true" else "0"
+        return canonical_number(bare) or default
+    if kind == BOOLEAN:
+        if bare.lower() in _TRUE:
+            return "true"
+        if bare.lower() in _FALSE:
+            return "false"
+        return default
+    if kind == STRING and text is None and _INTEGER.match(default):
+        return "'" + default + "'"
+    return default

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from typing import Any
@@ -28,6 +29,20 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from migrate_core.schema.validate import Found
+
+
+# NOW(), LOCALTIME and LOCALTIMESTAMP are synonyms of CURRENT_TIMESTAMP; MariaDB reflects
+# ``current_timestamp()``, MySQL ``CURRENT_TIMESTAMP``. The precision is part of the value
+# (``(6)`` keeps microseconds), so it stays; ``(0)`` is the default precision.
+_NOW = re.compile(
+    r"^(now|current_timestamp|localtime|localtimestamp)(\(\s*(?P<fsp>\d*)\s*\))?$", re.I
+)
+_TODAY = re.compile(r"^(curdate\(\s*\)|current_date(\(\s*\))?)$", re.I)
+# An integer's display width changes no value (and is gone from MySQL 8.0.19's reflection);
+# TINYINT(1) is how a BOOLEAN reflects, and with ZEROFILL the width pads what is shown.
+_DISPLAY_WIDTH = re.compile(
+    r"^(TINYINT|SMALLINT|MEDIUMINT|INT|INTEGER|BIGINT)\(\d+\)(?!.*ZEROFILL)"
+)
 
 
 class MySQLSchemaEditor(SchemaEditor):
@@ -237,6 +252,21 @@ class MySQLBackend(Backend):
         import sqlalchemy as sa
 
         connection.execute(sa.text("SELECT RELEASE_LOCK(:n)"), {"n": f"{LOCK_NAME}_{key}"})
+
+    def normalize_default(self, default: str, type_text: str) -> str:
+        now = _NOW.match(default)
+        # A bare ``now`` is no function call; every other form here is the clock.
+        if now and (now.group(2) or now.group(1).lower() != "now"):
+            fsp = now["fsp"]
+            return f"CURRENT_TIMESTAMP({fsp})" if fsp and fsp != "0" else "CURRENT_TIMESTAMP"
+        if _TODAY.match(default):
+            return "CURRENT_DATE"
+        return super().normalize_default(default, type_text)
+
+    def normalize_type(self, type_text: str) -> str:
+        if type_text.startswith("TINYINT(1)"):
+            return type_text
+        return _DISPLAY_WIDTH.sub(r"\1", type_text)
 
     def quote_database(self, name: str) -> str:
         return f"`{name}`"

@@ -17,9 +17,11 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from typing import Any
 
+from migrate_core.db.dialects import base
 from migrate_core.db.dialects.base import Backend
 from migrate_core.db.dialects.base import Features
 from migrate_core.db.schema_editor import SchemaEditor
+from migrate_core.schema import sqltext as sqlt
 from migrate_core.schema import state as st
 from migrate_core.schema import validate
 
@@ -41,6 +43,29 @@ ENUM_TYPES_QUERY = (
 )
 
 _SERIAL_DEFAULT = re.compile(r"^nextval\('[^']*'(::regclass)?\)$", re.IGNORECASE)
+
+# A default ending in casts: ``'1'::bigint``, ``'abc'::character varying``, ``now()::date``.
+# The cast's target is a type name (no length: a cast to ``varchar(2)`` truncates, kept).
+_TRAILING_CAST = re.compile(r"^(?P<head>.+?)(?P<casts>(?:::[a-z_][a-z0-9_ ]*(?:\[\])*)+)$", re.I)
+_CAST = re.compile(r"::([a-z_][a-z0-9_ ]*(?:\[\])*)", re.I)
+# PostgreSQL's names for what SQLAlchemy compiles (the reflected type's DDL).
+_TYPE_NAMES = {
+    "VARCHAR": "character varying",
+    "CHAR": "character",
+    "INT": "integer",
+    "FLOAT": "double precision",
+    "TIMESTAMP": "timestamp without time zone",
+    "TIME": "time without time zone",
+}
+# A cast of a literal to a string type is an input/output round trip: the column gets the
+# same value from the literal itself.
+_TEXT_CASTS = {"text", "character varying", "varchar"}
+# Not real / double precision: a float cast can change a decimal (0.1::real).
+_NUMERIC_CASTS = {"smallint", "integer", "bigint", "numeric"}
+_INTEGER_CASTS = {"smallint", "integer", "bigint"}
+# What PostgreSQL stores for ``now()`` and its synonyms: the transaction's start time, at full
+# (microsecond) precision. LOCALTIMESTAMP, statement_timestamp() and clock_timestamp() differ.
+_NOW = re.compile(r"^(now\(\)|transaction_timestamp\(\)|current_timestamp(\(\s*6\s*\))?)$", re.I)
 
 
 def serial_sequence_name(table: str, column: str) -> str:
@@ -315,8 +340,68 @@ class PostgreSQLBackend(Backend):
             return dataclasses.replace(column, autoincrement=True, default=None)
         return column
 
+    def normalize_default(self, default: str, type_text: str) -> str:
+        default = _without_casts(default, type_text)
+        if _NOW.match(default):
+            return "CURRENT_TIMESTAMP"
+        return super().normalize_default(default, type_text)
+
 
 BACKEND = PostgreSQLBackend()
+
+
+def _own_type_names(type_text: str) -> set[str]:
+    """The names a cast to this column's own type is written with (``VARCHAR(10)`` ->
+    ``character varying``), lower case; a native enum by its type name."""
+    if type_text.startswith("ENUM("):
+        name = type_text.rsplit(") ", 1)[-1] if ") " in type_text else ""
+        return {name.strip('"').lower()} if name else set()
+    suffix = "[]" * type_text.count("[]")
+    bare = " ".join(re.sub(r"\(.*?\)", "", type_text.replace("[]", "")).split())
+    names = {bare.lower() + suffix}
+    head, _, rest = bare.partition(" ")
+    if head in _TYPE_NAMES:
+        names.add((_TYPE_NAMES[head] + (" " + rest.lower() if rest else "")).strip() + suffix)
+    return names
+
+
+def _atomic(head: str) -> bool:
+    """Whether a cast written after ``head`` applies to all of it: one literal, one word or
+    number, one function call, or one parenthesized expression."""
+    toks = [t for t in sqlt.tokens(head) if t != " "]
+    if len(toks) == 1:
+        return True
+    if sqlt.wrapped(toks):
+        return True
+    return len(toks) >= 3 and (toks[0][:1].isalpha() or toks[0] == "_") and sqlt.wrapped(toks[1:])
+
+
+def _without_casts(default: str, type_text: str) -> str:
+    """``'1'::bigint`` -> ``'1'``: casts that cannot change the value the column stores.
+
+    Kept: a cast to another type that could change it (``1.5::integer`` is 2 on a numeric
+    column, ``'2020-01-01 10:00'::date`` drops the time), a cast with a length, and any cast
+    that binds to only part of an expression.
+    """
+    match = _TRAILING_CAST.match(default)
+    if not match or not _atomic(match["head"]):
+        return default
+    head = match["head"]
+    own = _own_type_names(type_text)
+    kind = base.type_kind(type_text)
+    literal = base.unquote(head)
+    number = literal if literal is not None else head
+    for target in (t.strip().lower() for t in _CAST.findall(match["casts"])):
+        if target in own:
+            continue
+        if literal is not None and target in _TEXT_CASTS:
+            continue
+        if kind == base.NUMERIC and target in _NUMERIC_CASTS and base.canonical_number(number):
+            if target in _INTEGER_CASTS and not re.match(r"^[+-]?\d+$", number):
+                return default
+            continue
+        return default
+    return sqlt.normalize_sql(head) or head
 
 
 def _enum_problems(table: st.TableState) -> Iterator[Found]:

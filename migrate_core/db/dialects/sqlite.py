@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
 
+from migrate_core.db.dialects import base
 from migrate_core.db.dialects.base import Backend
 from migrate_core.db.dialects.base import Features
 from migrate_core.db.runners import Compiled
@@ -38,6 +39,32 @@ if TYPE_CHECKING:
     from migrate_core.db.introspection import ColumnInfo
     from migrate_core.db.introspection import ReflectionExtras
     from migrate_core.db.introspection import SchemaDifference
+
+
+# The date and time keywords, and the functions that return the very same text (UTC, same
+# format): CURRENT_TIMESTAMP is datetime('now'). Keywords are case-insensitive here.
+_CLOCK = {
+    "current_timestamp": "CURRENT_TIMESTAMP",
+    "datetime('now')": "CURRENT_TIMESTAMP",
+    "current_date": "CURRENT_DATE",
+    "date('now')": "CURRENT_DATE",
+    "current_time": "CURRENT_TIME",
+    "time('now')": "CURRENT_TIME",
+}
+
+
+def affinity_kind(type_text: str) -> str:
+    """The kind of literal a column holds, by SQLite's type affinity rules (in their order):
+    INT -> integer; CHAR, CLOB, TEXT -> text; BLOB or no type -> none; REAL, FLOA, DOUB ->
+    real; anything else (BOOLEAN, DATETIME, DECIMAL ...) numeric. A numeric-looking text
+    literal becomes a number in a column of integer, real or numeric affinity."""
+    if "INT" in type_text:
+        return base.NUMERIC
+    if any(word in type_text for word in ("CHAR", "CLOB", "TEXT")):
+        return base.STRING
+    if "BLOB" in type_text or not type_text or type_text == "NULL":
+        return base.OTHER
+    return base.NUMERIC
 
 
 # -- running SQL -------------------------------------------------------------------------------------
@@ -498,6 +525,14 @@ class SQLiteBackend(Backend):
             autoincrement=rowid_alias,
             nullable=False if rowid_alias else column.nullable,
         )
+
+    def normalize_default(self, default: str, type_text: str) -> str:
+        clock = _CLOCK.get(default.lower())
+        if clock is not None:
+            return clock
+        # By affinity, not by the declared name: BOOLEAN is numeric here, so TRUE is 1 and
+        # 't' stays the text 't'.
+        return base.canonical_literal(default, affinity_kind(type_text))
 
     def snapshot(
         self, connection: Connection, tables: set[str] | None, exclude: Iterable[str]
