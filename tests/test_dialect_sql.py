@@ -248,6 +248,7 @@ def render(dialect: str, scenario: Scenario, *, backwards: bool) -> str:
         scenario.operation.database_backwards(APP, editor, after, before)
     else:
         scenario.operation.database_forwards(APP, editor, before, after)
+    editor.finish()  # the end of the migration: what SQLite deferred
     return editor.sql_output()
 
 

@@ -421,6 +421,10 @@ class MigrationExecutor:
             ran.append(step.index)
             if autocommit and conn.in_transaction():
                 conn.commit()
+        # What the editor deferred to the end of the migration (SQLite's coalesced rebuilds).
+        editor.finish()
+        if autocommit and conn.in_transaction():
+            conn.commit()
 
     def _record(self, migration: Migration, backwards: bool) -> None:
         if self._known_applied is not None:

@@ -56,6 +56,14 @@ class SchemaEditor:
     def reset(self) -> None:
         """Forget what was read from the database (a migration may have been rolled back)."""
 
+    def finish(self) -> None:
+        """The end of a migration: carry out what the dialect deferred until now.
+
+        Every walk over a migration's operations calls it after the last one (the
+        executor, ``sqlmigrate``, :meth:`Migration.apply`): SQLite coalesces the table
+        rebuilds of a migration into one per table here.
+        """
+
     # -- helpers ---------------------------------------------------------------------------------
 
     def execute(self, sql: Any) -> None:
@@ -266,7 +274,7 @@ class SchemaEditor:
         if type_changed and not enum_swapped:
             self._ensure_enums([new])
             changes["type_"] = new.type
-            changes.update(self._type_change_options(new))
+            changes.update(self._type_change_options(old, new))
         if old.nullable != new.nullable:
             changes["nullable"] = new.nullable
         if old.default_code != new.default_code:
@@ -284,7 +292,7 @@ class SchemaEditor:
         """Change an enum type's values in place of an ALTER COLUMN; whether that was done."""
         return False
 
-    def _type_change_options(self, new: st.ColumnState) -> dict[str, Any]:
+    def _type_change_options(self, old: st.ColumnState, new: st.ColumnState) -> dict[str, Any]:
         """Extra ``alter_column`` arguments for a type change (PostgreSQL's USING)."""
         return {}
 
