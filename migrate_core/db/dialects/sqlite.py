@@ -128,7 +128,7 @@ class SQLiteSchemaEditor(SchemaEditor):
         self._flush()
         return self.runner.ops
 
-    @property  # type: ignore[override]
+    @property
     def connection(self) -> Connection | None:
         self._flush()
         return self._connection
@@ -327,7 +327,8 @@ class SQLiteSchemaEditor(SchemaEditor):
                 names.append(column.name)
                 targets.append(prep.quote(column.name))
                 exprs.append(expr)
-            if not final:
+            identity = set(names) == available and all(e == t for e, t in zip(exprs, targets))
+            if not final and not identity:
                 selected = ", ".join(f"{e} AS {t}" for e, t in zip(exprs, targets))
                 rows = f"(SELECT {selected} FROM {rows})"
                 available = set(names)
