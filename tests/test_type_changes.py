@@ -368,3 +368,57 @@ def test_sqlite_rebuilds_a_table_once_per_migration(
     migrate(db_url, "shop", "0001")
     assert snapshot(db_url) == before
     assert [r[0] for r in rows(db_url, "SELECT id FROM shelf ORDER BY id")] == [1, 2]
+
+
+NOTE_NULLABLE = """
+migrations.CreateModel(
+    "memo",
+    columns=[
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("body", sa.String(length=20)),
+    ],
+    constraints=[sa.PrimaryKeyConstraint("id", name="pk_memo")],
+),
+"""
+
+THEN_PYTHON = """
+migrations.AddField("memo", sa.Column("size", sa.Integer()), fill_value=None),
+migrations.RenameField("memo", "body", "text"),
+migrations.RunPython(measure),
+migrations.AlterField("memo", sa.Column("size", sa.Integer(), nullable=False)),
+"""
+
+MEASURE = """
+def measure(connection):
+    connection.execute(sa.text("UPDATE memo SET size = length(text)"))
+"""
+
+
+@pytest.mark.parametrize("dialect", ["sqlite"], indirect=True)
+def test_sqlite_runs_owed_rebuilds_before_python_code_reads_the_table(
+    project: Path, db_url: str
+) -> None:
+    from helpers_engine import write_migration
+
+    write_chain(project, [("0001_initial", NOTE_NULLABLE)])
+    write_migration(project, "0002_size", THEN_PYTHON, [("shop", "0001_initial")], prelude=MEASURE)
+    migrate(db_url, "shop", "0001")
+    execute(db_url, "INSERT INTO memo (id, body) VALUES (1, 'four')")
+    migrate(db_url)
+    assert rows(db_url, "SELECT id, text, size FROM memo") == [(1, "four", 4)]
+
+
+@pytest.mark.parametrize("dialect", ["sqlite"], indirect=True)
+def test_a_deferred_rebuild_that_fails_names_its_own_operation(project: Path, db_url: str) -> None:
+    change = """
+        migrations.AlterField("memo", sa.Column("body", sa.String(length=20), nullable=False)),
+        migrations.AddField("memo", sa.Column("extra", sa.Integer())),
+    """
+    write_chain(project, [("0001_initial", NOTE_NULLABLE), ("0002_strict", change)])
+    migrate(db_url, "shop", "0001")
+    execute(db_url, "INSERT INTO memo (id) VALUES (1)")
+    result = migrate(db_url, expect=1)
+    assert 'shop/migrations/0002_strict.py:8  AlterField("memo"' in result.stderr, result.stderr
+    assert "NOT NULL constraint failed: memo.body" in result.stderr
+    assert "Nothing of 0002_strict was kept (rolled back)" in result.stderr
+    assert rows(db_url, "SELECT id, body FROM memo") == [(1, None)]

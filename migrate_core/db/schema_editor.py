@@ -48,6 +48,11 @@ class SchemaEditor:
         self.connection: Connection | None = runner.connection
         self.dialect: Dialect = runner.dialect
         self._ddl_cache: dict[st.TableState, list[Any]] = {}
+        #: The index of the operation running, set by the walk (the executor): work a
+        #: dialect defers is blamed on the operation that asked for it.
+        self.step_index: int | None = None
+        #: When carrying out deferred work failed: the operation that asked for it.
+        self.failed_step: int | None = None
 
     @property
     def ops(self) -> Operations:
@@ -55,6 +60,7 @@ class SchemaEditor:
 
     def reset(self) -> None:
         """Forget what was read from the database (a migration may have been rolled back)."""
+        self.step_index = self.failed_step = None
 
     def finish(self) -> None:
         """The end of a migration: carry out what the dialect deferred until now.

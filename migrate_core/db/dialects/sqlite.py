@@ -88,6 +88,7 @@ class _Rebuild:
     after: st.TableState
     state_after: st.ProjectState
     sources: dict[str, str]
+    step: int | None = None
 
 
 class SQLiteSchemaEditor(SchemaEditor):
@@ -107,6 +108,7 @@ class SQLiteSchemaEditor(SchemaEditor):
         super().__init__(runner, backend)
 
     def reset(self) -> None:
+        super().reset()
         self._pending = {}  # a failed migration was rolled back: nothing is owed
 
     def finish(self) -> None:
@@ -276,7 +278,7 @@ class SQLiteSchemaEditor(SchemaEditor):
         a renamed column), in terms of the columns of ``before``.
         """
         self._pending.setdefault(before.name, []).append(
-            _Rebuild(before, after, state_after, dict(sources or {}))
+            _Rebuild(before, after, state_after, dict(sources or {}), self.step_index)
         )
 
     def _flush(self) -> None:
@@ -285,7 +287,11 @@ class SQLiteSchemaEditor(SchemaEditor):
             return
         pending, self._pending = self._pending, {}
         for changes in pending.values():
+            # A failure here (NOT NULL over NULL rows, a broken CHECK) belongs to the
+            # operation whose rebuild was deferred, not to the one running now.
+            self.failed_step = changes[0].step
             self._rebuild_now(changes)
+        self.failed_step = None
 
     def _rebuild_now(self, changes: list[_Rebuild]) -> None:
         """Recreate the table as the last change leaves it, keeping every row and index.
