@@ -64,22 +64,26 @@ class MySQLSchemaEditor(SchemaEditor):
         Strict mode is the default of MySQL 5.7+ and MariaDB 10.2.4+ (STRICT_TRANS_TABLES),
         but servers and sessions turn it off, and MODIFY is a full copy of every row.
         """
-        if "type_" not in changes:
-            super()._apply_column_changes(
-                table, old, new, changes, state_after, fill_value=fill_value, enum_swapped=False
+        strict = "type_" in changes
+        if strict:
+            self.execute("SET @migrate_core_sql_mode = @@SESSION.sql_mode")
+            self.execute(
+                "SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), "
+                "'STRICT_ALL_TABLES')"
             )
-            return
-        self.execute("SET @migrate_core_sql_mode = @@SESSION.sql_mode")
-        self.execute(
-            "SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), "
-            "'STRICT_ALL_TABLES')"
-        )
         try:
             super()._apply_column_changes(
-                table, old, new, changes, state_after, fill_value=fill_value, enum_swapped=False
+                table,
+                old,
+                new,
+                changes,
+                state_after,
+                fill_value=fill_value,
+                enum_swapped=enum_swapped,
             )
         finally:
-            self.execute("SET SESSION sql_mode = @migrate_core_sql_mode")
+            if strict:
+                self.execute("SET SESSION sql_mode = @migrate_core_sql_mode")
 
     def _can_rename_column(self) -> bool:
         info = getattr(self.dialect, "server_version_info", None) or ()
