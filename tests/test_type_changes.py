@@ -422,3 +422,14 @@ def test_a_deferred_rebuild_that_fails_names_its_own_operation(project: Path, db
     assert "NOT NULL constraint failed: memo.body" in result.stderr
     assert "Nothing of 0002_strict was kept (rolled back)" in result.stderr
     assert rows(db_url, "SELECT id, body FROM memo") == [(1, None)]
+
+
+def test_sqlite_does_not_rebuild_a_table_the_migration_then_drops(make_project) -> None:  # type: ignore[no-untyped-def]
+    project = make_project(MODELS)
+    change = """
+        migrations.AlterField("memo", sa.Column("body", sa.String(length=40))),
+        migrations.DeleteModel("memo"),
+    """
+    write_chain(project, [("0001_initial", NOTE_NULLABLE), ("0002_gone", change)])
+    sql = cli("sqlmigrate", "shop", "0002", "--dialect", "sqlite").stdout
+    assert "CREATE TABLE" not in sql and "DROP TABLE memo" in sql

@@ -234,6 +234,10 @@ class SQLiteSchemaEditor(SchemaEditor):
             state_after,
         )
 
+    def drop_table(self, table: st.TableState, state_after: st.ProjectState) -> None:
+        self._pending.pop(table.name, None)  # no point rebuilding what goes next
+        super().drop_table(table, state_after)
+
     def create_index(self, table: st.TableState, index: st.IndexState) -> None:
         pending = self._pending.get(table.name)
         if pending:
