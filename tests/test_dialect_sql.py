@@ -148,6 +148,54 @@ def _scenarios() -> list[Scenario]:
             ),
         ),
         Scenario(
+            "alter_field_enum_values_removed",
+            migrations.AlterField(
+                "book", sa.Column("status", sa.Enum("published", "draft", name="book_status"))
+            ),
+        ),
+        Scenario(
+            "alter_field_type_with_default",
+            migrations.AlterField(
+                "book",
+                sa.Column(
+                    "title",
+                    sa.Enum("untitled", "other", name="book_title"),
+                    nullable=False,
+                    server_default="untitled",
+                ),
+            ),
+        ),
+        Scenario(
+            "alter_fields_one_rebuild",
+            migrations.AlterField("author", sa.Column("email", sa.String(200))),
+            extra=[
+                migrations.AddField(
+                    "author", sa.Column("rank", sa.Integer(), nullable=False), fill_value=0
+                ),
+                migrations.AlterField(
+                    "author",
+                    sa.Column("rank", sa.BigInteger(), nullable=False, server_default="1"),
+                ),
+                migrations.RenameField("author", "email", "mail"),
+            ],
+        ),
+        Scenario(
+            "rename_model_with_constraints",
+            migrations.RenameModel("book", "volume"),
+            extra=[
+                migrations.RenameConstraint("volume", "pk_book", "pk_volume"),
+                migrations.RenameConstraint(
+                    "volume", "uq_book_title_author_id", "uq_volume_title_author_id"
+                ),
+                migrations.RenameConstraint(
+                    "volume", "ck_book_price_positive", "ck_volume_price_positive"
+                ),
+                migrations.RenameConstraint(
+                    "volume", "fk_book_author_id_author", "fk_volume_author_id_author"
+                ),
+            ],
+        ),
+        Scenario(
             "alter_field_to_enum",
             migrations.AlterField(
                 "author", sa.Column("email", sa.Enum("a", "b", name="author_email"))
@@ -241,13 +289,22 @@ def render(dialect: str, scenario: Scenario, *, backwards: bool) -> str:
     before = ProjectState()
     for make in scenario.setup:
         make().state_forwards(APP, before)
-    after = before.clone()
-    scenario.operation.state_forwards(APP, after)
+    # The operation and the scenario's extra ones are one migration: SQLite's rebuilds
+    # of a table are coalesced over it.
+    steps = []
+    for operation in [scenario.operation, *scenario.extra]:
+        after = before.clone()
+        operation.state_forwards(APP, after)
+        steps.append((operation, before, after))
+        before = after
     editor = dialects.collecting_editor(dialect)
     if backwards:
-        scenario.operation.database_backwards(APP, editor, after, before)
+        for operation, before, after in reversed(steps):
+            operation.database_backwards(APP, editor, after, before)
     else:
-        scenario.operation.database_forwards(APP, editor, before, after)
+        for operation, before, after in steps:
+            operation.database_forwards(APP, editor, before, after)
+    editor.finish()  # the end of the migration: what SQLite deferred
     return editor.sql_output()
 
 
@@ -260,6 +317,13 @@ def snapshot_text(scenario: Scenario) -> str:
             heading = f"-- == {dialect} {'backwards' if backwards else 'forwards'} =="
             parts.append(f"{heading}\n{render(dialect, scenario, backwards=backwards)}")
     return "\n".join(parts)
+
+
+def test_sqlite_rebuilds_each_table_once_per_migration() -> None:
+    for name in ("alter_fields_one_rebuild", "rename_model_with_constraints"):
+        for backwards in (False, True):
+            sql = render("sqlite", SCENARIOS[name], backwards=backwards)
+            assert sql.count("CREATE TABLE ") == 1, (name, backwards, sql)
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))

@@ -416,11 +416,23 @@ class MigrationExecutor:
         which operation failed and, where DDL is not transactional, which were kept."""
         conn = self.connection
         editor = self._schema_editor()
-        for step in steps:
-            step.run(editor)
-            ran.append(step.index)
+        try:
+            for step in steps:
+                editor.step_index = step.index
+                step.run(editor)
+                ran.append(step.index)
+                if autocommit and conn.in_transaction():
+                    conn.commit()
+            # What the editor deferred to the end of the migration (SQLite's coalesced rebuilds).
+            editor.finish()
             if autocommit and conn.in_transaction():
                 conn.commit()
+        except Exception:
+            # Deferred work failed: the report names the operation that asked for it.
+            blamed = editor.failed_step
+            if blamed is not None and blamed in ran:
+                del ran[ran.index(blamed) :]
+            raise
 
     def _record(self, migration: Migration, backwards: bool) -> None:
         if self._known_applied is not None:

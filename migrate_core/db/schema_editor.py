@@ -48,6 +48,11 @@ class SchemaEditor:
         self.connection: Connection | None = runner.connection
         self.dialect: Dialect = runner.dialect
         self._ddl_cache: dict[st.TableState, list[Any]] = {}
+        #: The index of the operation running, set by the walk (the executor): work a
+        #: dialect defers is blamed on the operation that asked for it.
+        self.step_index: int | None = None
+        #: When carrying out deferred work failed: the operation that asked for it.
+        self.failed_step: int | None = None
 
     @property
     def ops(self) -> Operations:
@@ -55,6 +60,15 @@ class SchemaEditor:
 
     def reset(self) -> None:
         """Forget what was read from the database (a migration may have been rolled back)."""
+        self.step_index = self.failed_step = None
+
+    def finish(self) -> None:
+        """The end of a migration: carry out what the dialect deferred until now.
+
+        Every walk over a migration's operations calls it after the last one (the
+        executor, ``sqlmigrate``, :meth:`Migration.apply`): SQLite coalesces the table
+        rebuilds of a migration into one per table here.
+        """
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -266,7 +280,7 @@ class SchemaEditor:
         if type_changed and not enum_swapped:
             self._ensure_enums([new])
             changes["type_"] = new.type
-            changes.update(self._type_change_options(new))
+            changes.update(self._type_change_options(old, new))
         if old.nullable != new.nullable:
             changes["nullable"] = new.nullable
         if old.default_code != new.default_code:
@@ -284,7 +298,7 @@ class SchemaEditor:
         """Change an enum type's values in place of an ALTER COLUMN; whether that was done."""
         return False
 
-    def _type_change_options(self, new: st.ColumnState) -> dict[str, Any]:
+    def _type_change_options(self, old: st.ColumnState, new: st.ColumnState) -> dict[str, Any]:
         """Extra ``alter_column`` arguments for a type change (PostgreSQL's USING)."""
         return {}
 

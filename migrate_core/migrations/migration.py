@@ -166,6 +166,7 @@ class Migration:
         for step in self.steps(state):
             step.run(editor)
             state = step.after
+        editor.finish()
         return state
 
     def unapply(self, state: ProjectState, editor: SchemaEditor) -> ProjectState:
@@ -173,6 +174,7 @@ class Migration:
         before this migration, and is what it returns."""
         for step in self.steps(state, backwards=True):
             step.run(editor)
+        editor.finish()
         return state
 
     def location(self, op_index: int | None = None) -> str:

@@ -42,6 +42,7 @@ def sql_for_migration(
             )
         editor.comment(f"{'Undo ' if backwards else ''}{op.describe()}")
         step.run(editor)
+    editor.finish()
     return editor.sql_output()
 
 

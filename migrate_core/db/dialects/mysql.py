@@ -6,6 +6,9 @@
 * AUTO_INCREMENT is part of the column (MODIFY restates it) and only allowed on
   a key column, so primary key changes take it off and put it back.
 * RENAME COLUMN exists from MySQL 8.0 and MariaDB 10.5; before that, CHANGE.
+* A type change runs in strict mode (STRICT_ALL_TABLES for that statement): out of
+  strict mode MySQL and MariaDB convert rows that do not fit (a longer string, a
+  larger number, an enum value that is gone) with a warning, losing data.
 * DDL commits as it runs: a failed migration keeps what already ran.
 """
 
@@ -58,6 +61,44 @@ class MySQLSchemaEditor(SchemaEditor):
         if old.autoincrement != new.autoincrement:
             return {"autoincrement": new.autoincrement}
         return {}
+
+    def _apply_column_changes(
+        self,
+        table: st.TableState,
+        old: st.ColumnState,
+        new: st.ColumnState,
+        changes: dict[str, Any],
+        state_after: st.ProjectState,
+        *,
+        fill_value: Any,
+        enum_swapped: bool,
+    ) -> None:
+        """A type change in strict mode, so rows that do not fit fail it instead of
+        being truncated; the session's own mode comes back afterwards, also on failure.
+
+        Strict mode is the default of MySQL 5.7+ and MariaDB 10.2.4+ (STRICT_TRANS_TABLES),
+        but servers and sessions turn it off, and MODIFY is a full copy of every row.
+        """
+        strict = "type_" in changes
+        if strict:
+            self.execute("SET @migrate_core_sql_mode = @@SESSION.sql_mode")
+            self.execute(
+                "SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), "
+                "'STRICT_ALL_TABLES')"
+            )
+        try:
+            super()._apply_column_changes(
+                table,
+                old,
+                new,
+                changes,
+                state_after,
+                fill_value=fill_value,
+                enum_swapped=enum_swapped,
+            )
+        finally:
+            if strict:
+                self.execute("SET SESSION sql_mode = @migrate_core_sql_mode")
 
     def _can_rename_column(self) -> bool:
         info = getattr(self.dialect, "server_version_info", None) or ()

@@ -1,8 +1,13 @@
 """PostgreSQL: enum types, serial sequences, advisory locks, scratch databases.
 
 * Enum types are schema objects of their own: created before the first column
-  that uses them, dropped after the last one goes, and altered by swapping the
-  type (rename away, create, recast every user).
+  that uses them, dropped after the last one goes. Values only added (the old
+  ones kept, in their order) are ``ALTER TYPE ... ADD VALUE``, which rewrites no
+  table; removing or reordering values swaps the type (rename away, create,
+  recast every user).
+* A type change casts with USING, and takes the column's default off first and
+  puts it back after: PostgreSQL casts the default too, and refuses when it
+  cannot ("default for column ... cannot be cast automatically").
 * A serial column's sequence is named ``<table>_<column>_seq`` (see
   :func:`serial_sequence_name`); renames keep it so, as ``create_all`` would name it.
 * The migration lock is an advisory lock; a scratch database commits without
@@ -128,10 +133,7 @@ class PostgreSQLSchemaEditor(SchemaEditor):
     def _swap_enum_values(
         self, old: st.ColumnState, new: st.ColumnState, state_after: st.ProjectState
     ) -> bool:
-        """Same enum type, other values: rename it away, create the new one, recast every user."""
-        from sqlalchemy.dialects.postgresql import ENUM
-        from sqlalchemy.dialects.postgresql import CreateEnumType
-
+        """Same enum type, other values: add them, or swap the type; whether that was done."""
         old_enum, new_enum = self._enum_of(old.type), self._enum_of(new.type)
         if not (
             old_enum is not None
@@ -141,9 +143,62 @@ class PostgreSQLSchemaEditor(SchemaEditor):
             and old_enum.name == new_enum.name
         ):
             return False
+        added = _added_values(list(old_enum.enums), list(new_enum.enums))
+        if added is not None and not self._uses_values(new, {v for v, _, _ in added}):
+            self._add_enum_values(new_enum.name, added)
+        else:
+            self._swap_enum_type(old, new, state_after)
+        return True
+
+    def _uses_values(self, new: st.ColumnState, values: set[str]) -> bool:
+        """Whether the column's new default names one of ``values``.
+
+        A value ADD VALUE made cannot be used before the transaction commits (PostgreSQL
+        12 and later: "unsafe use of new value"), and the migration is one transaction.
+        SET DEFAULT of such a value is a use; then the type is swapped instead, whose
+        new values are usable at once.
+        """
+        if new.server_default is None:
+            return False
+        text = self._default_text(new.server_default)
+        return any(_quote_literal(value) in text or value == text for value in values)
+
+    def _default_text(self, default: Any) -> str:
+        import sqlalchemy as sa
+
+        if isinstance(default, str):
+            return default
+        if isinstance(default, sa.sql.elements.TextClause):
+            return default.text
+        return str(default.compile(dialect=self.dialect, compile_kwargs={"literal_binds": True}))
+
+    def _add_enum_values(self, name: str, added: list[tuple[str, str | None, str | None]]) -> None:
+        """``ALTER TYPE ... ADD VALUE``: no table is rewritten or locked for long.
+
+        Since PostgreSQL 12 it may run inside the migration's transaction (before 12 it
+        could not); the new value is usable once that transaction commits.
+        """
         prep = self.dialect.identifier_preparer
-        old_name = f"{old_enum.name}__old"
-        self.execute(f"ALTER TYPE {prep.quote(old_enum.name)} RENAME TO {prep.quote(old_name)}")
+        for value, before, after in added:
+            where = ""
+            if before is not None:
+                where = f" BEFORE {_quote_literal(before)}"
+            elif after is not None:
+                where = f" AFTER {_quote_literal(after)}"
+            self.run_sql(f"ALTER TYPE {prep.quote(name)} ADD VALUE {_quote_literal(value)}{where}")
+
+    def _swap_enum_type(
+        self, old: st.ColumnState, new: st.ColumnState, state_after: st.ProjectState
+    ) -> None:
+        """Values removed or reordered: rename the type away, create the new one, recast
+        every column that uses it, drop the old one."""
+        from sqlalchemy.dialects.postgresql import ENUM
+        from sqlalchemy.dialects.postgresql import CreateEnumType
+
+        new_enum = self._enum_of(new.type)
+        prep = self.dialect.identifier_preparer
+        old_name = f"{new_enum.name}__old"
+        self.execute(f"ALTER TYPE {prep.quote(new_enum.name)} RENAME TO {prep.quote(old_name)}")
         self.execute(
             CreateEnumType(ENUM(*new_enum.enums, name=new_enum.name, schema=new_enum.schema))
         )
@@ -153,7 +208,12 @@ class PostgreSQLSchemaEditor(SchemaEditor):
                 if enum is None or enum.name != new_enum.name:
                     continue
                 t, c = prep.quote(table.name), prep.quote(column.name)
-                if column.server_default is not None:
+                # The column being altered may have had a default that it no longer has:
+                # that one, too, would be cast to the new type (or refuse to be).
+                had_default = column.server_default is not None or (
+                    column.name == new.name and old.server_default is not None
+                )
+                if had_default:
                     self.execute(f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT")
                 self.execute(
                     f"ALTER TABLE {t} ALTER COLUMN {c} TYPE {prep.quote(new_enum.name)} "
@@ -164,15 +224,63 @@ class PostgreSQLSchemaEditor(SchemaEditor):
                         table.name, column.name, server_default=column.server_default
                     )
         self.execute(f"DROP TYPE {prep.quote(old_name)}")
-        return True
 
-    def _type_change_options(self, new: st.ColumnState) -> dict[str, Any]:
-        """USING: PostgreSQL casts implicitly only between a few types (never to an enum)."""
+    def _type_change_options(self, old: st.ColumnState, new: st.ColumnState) -> dict[str, Any]:
+        """USING: PostgreSQL casts implicitly only between a few types (never to an enum).
+
+        An enum or JSON value casts to nothing but text (and from text to anything that
+        parses it), so a change from or to one goes through text; every other change
+        casts directly, which covers string to integer, numeric, boolean, UUID, date
+        and time, and back.
+        """
         compiled = new.type.compile(dialect=self.dialect)
         quoted = self.dialect.identifier_preparer.quote(new.name)
-        if self._enum_of(new.type) is not None:
+        through_text = (
+            self._enum_of(new.type) is not None
+            or self._enum_of(old.type) is not None
+            or (_is_json(old.type) and not _is_json(new.type))
+        )
+        if through_text:
             return {"postgresql_using": f"{quoted}::text::{compiled}"}
         return {"postgresql_using": f"{quoted}::{compiled}"}
+
+    def _apply_column_changes(
+        self,
+        table: st.TableState,
+        old: st.ColumnState,
+        new: st.ColumnState,
+        changes: dict[str, Any],
+        state_after: st.ProjectState,
+        *,
+        fill_value: Any,
+        enum_swapped: bool,
+    ) -> None:
+        """A type change with a default: DROP DEFAULT, ALTER TYPE ... USING, SET DEFAULT.
+
+        ALTER TYPE casts the default as well as the rows, and an expression default
+        ('draft' for an enum, '0' as text for an integer, now() for a string) may
+        have no cast to the new type. Without the default in the way, the rows cast
+        by USING, and the new default is set afresh in the new type.
+        """
+        if "type_" in changes and old.server_default is not None:
+            prep = self.dialect.identifier_preparer
+            self.execute(
+                f"ALTER TABLE {prep.quote(table.name)} ALTER COLUMN {prep.quote(old.name)} "
+                "DROP DEFAULT"
+            )
+            old = _without_default(old)
+            changes.pop("server_default", None)
+            if new.server_default is not None:
+                changes["server_default"] = new.server_default
+        super()._apply_column_changes(
+            table,
+            old,
+            new,
+            changes,
+            state_after,
+            fill_value=fill_value,
+            enum_swapped=enum_swapped,
+        )
 
     # -- serial sequences ------------------------------------------------------------------------
 
@@ -402,6 +510,46 @@ def _without_casts(default: str, type_text: str) -> str:
             continue
         return default
     return sqlt.normalize_sql(head) or head
+
+
+def _added_values(
+    old: list[str], new: list[str]
+) -> list[tuple[str, str | None, str | None]] | None:
+    """The values ``new`` adds to ``old``, each with its place (BEFORE x, AFTER y), when
+    ``new`` only adds: every old value kept, in its order. ``None`` otherwise (a value
+    removed or moved needs the swap); an empty list when nothing changed."""
+    kept = [value for value in new if value in old]
+    if kept != old:
+        return None
+    added: list[tuple[str, str | None, str | None]] = []
+    for position, value in enumerate(new):
+        if value in old:
+            continue
+        # The next old value it precedes, else the value it follows (ADD VALUE runs in
+        # order, so the previous one is already there, added or old).
+        following = next((v for v in new[position + 1 :] if v in old), None)
+        previous = new[position - 1] if position > 0 else None
+        if following is not None:
+            added.append((value, following, None))
+        else:
+            added.append((value, None, previous))
+    return added
+
+
+def _quote_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _is_json(type_: Any) -> bool:
+    from sqlalchemy import JSON
+
+    return isinstance(type_, JSON) or isinstance(getattr(type_, "impl", None), JSON)
+
+
+def _without_default(column: st.ColumnState) -> st.ColumnState:
+    import dataclasses
+
+    return dataclasses.replace(column, server_default=None, default_code=None)
 
 
 def _enum_problems(table: st.TableState) -> Iterator[Found]:

@@ -43,13 +43,7 @@ DROP TABLE temp._mc_rebuild_book;
 
 
 -- == postgresql forwards ==
-ALTER TYPE book_status RENAME TO book_status__old;
-
-CREATE TYPE book_status AS ENUM ('draft', 'published', 'retired');
-
-ALTER TABLE book ALTER COLUMN status TYPE book_status USING status::text::book_status;
-
-DROP TYPE book_status__old;
+ALTER TYPE book_status ADD VALUE 'retired' AFTER 'published';
 
 
 -- == postgresql backwards ==
@@ -63,9 +57,21 @@ DROP TYPE book_status__old;
 
 
 -- == mysql forwards ==
+SET @migrate_core_sql_mode = @@SESSION.sql_mode;
+
+SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_ALL_TABLES');
+
 ALTER TABLE book MODIFY status ENUM('draft','published','retired') NULL;
+
+SET SESSION sql_mode = @migrate_core_sql_mode;
 
 
 -- == mysql backwards ==
+SET @migrate_core_sql_mode = @@SESSION.sql_mode;
+
+SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_ALL_TABLES');
+
 ALTER TABLE book MODIFY status ENUM('draft','published') NULL;
+
+SET SESSION sql_mode = @migrate_core_sql_mode;
 

@@ -43,13 +43,25 @@ ALTER TABLE author ALTER COLUMN email TYPE author_email USING email::text::autho
 
 
 -- == postgresql backwards ==
-ALTER TABLE author ALTER COLUMN email TYPE VARCHAR(100) USING email::VARCHAR(100);
+ALTER TABLE author ALTER COLUMN email TYPE VARCHAR(100) USING email::text::VARCHAR(100);
 
 
 -- == mysql forwards ==
+SET @migrate_core_sql_mode = @@SESSION.sql_mode;
+
+SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_ALL_TABLES');
+
 ALTER TABLE author MODIFY email ENUM('a','b') NULL;
+
+SET SESSION sql_mode = @migrate_core_sql_mode;
 
 
 -- == mysql backwards ==
+SET @migrate_core_sql_mode = @@SESSION.sql_mode;
+
+SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_ALL_TABLES');
+
 ALTER TABLE author MODIFY email VARCHAR(100) NULL;
+
+SET SESSION sql_mode = @migrate_core_sql_mode;
 

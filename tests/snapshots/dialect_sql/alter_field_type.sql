@@ -51,9 +51,21 @@ ALTER TABLE book ALTER COLUMN price TYPE NUMERIC(10, 2) USING price::NUMERIC(10,
 
 
 -- == mysql forwards ==
+SET @migrate_core_sql_mode = @@SESSION.sql_mode;
+
+SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_ALL_TABLES');
+
 ALTER TABLE book MODIFY price NUMERIC(12, 2) NULL;
+
+SET SESSION sql_mode = @migrate_core_sql_mode;
 
 
 -- == mysql backwards ==
+SET @migrate_core_sql_mode = @@SESSION.sql_mode;
+
+SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_ALL_TABLES');
+
 ALTER TABLE book MODIFY price NUMERIC(10, 2) NULL;
+
+SET SESSION sql_mode = @migrate_core_sql_mode;
 
