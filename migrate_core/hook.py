@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import sys
@@ -613,7 +614,15 @@ def check_for(pyproject: Path, repo: Path, args: CheckArgs) -> int:
         except MigrateCoreError as exc:
             console.error(exc)
             return exit_code(exc)
-        return _run_check(pyproject, staged, staged.parent, args)
+        # The report names the files of the copy: name the developer's files instead.
+        out, err = io.StringIO(), io.StringIO()
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                return _run_check(pyproject, staged, staged.parent, args)
+        finally:
+            for stream, text in ((sys.stdout, out.getvalue()), (sys.stderr, err.getvalue())):
+                stream.write(_fix_paths(text, staged.parent, pyproject.parent, repo))
+                stream.flush()
 
 
 def _moved(path: Path, old_root: Path, new_root: Path) -> Path:

@@ -598,3 +598,42 @@ def test_check_hook_stages_and_the_pushed_range(
     expect_pass(result)
     assert "drops column product.price" in result.output, str(result)
     assert "git integrity" in result.output and "2 new migrations" in result.output, str(result)
+
+
+NEEDS_EXTRA_MIGRATION = f"""\
+from {EXTRA_PACKAGE} import CODE_LENGTH  # noqa: F401
+from migrate_core import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0001_initial")]
+    operations = []
+"""
+
+
+def test_check_hook_python_venv_and_a_migration_needing_a_package(
+    tmp_path: Path, env: dict[str, str], hook_repo: HookRepo, project_venv: Path
+) -> None:
+    """``python = "venv"`` finds the untracked .venv from the staged copy too; a
+    migration file importing a package the hook's environment lacks says what to do."""
+    repo = GitRepo.init(tmp_path / "repo", env)
+    install(repo, [hook_entry(hook_repo, CHECK)])
+    repo.write(".gitignore", ".venv\n")
+    (repo.root / ".venv").symlink_to(project_venv, target_is_directory=True)
+    project = make_project(repo, config='python = "venv"')
+    project.stage_models(_extra_models(NAME_COLUMN))
+    expect_pass(repo.commit("import only"))
+    project.stage_models(_extra_models(NAME_COLUMN, CODE_COLUMN))
+    expect_fail(repo.commit("code without migration"), "+ Add column code to product")
+
+    project.stage_models(_extra_models(NAME_COLUMN))
+    repo.write("shop/migrations/0002_needs_extra.py", NEEDS_EXTRA_MIGRATION)
+    repo.add("shop/migrations")
+    result = repo.commit("a migration importing a package")
+    expect_fail(
+        result,
+        f"No module named '{EXTRA_PACKAGE}'",
+        "additional_dependencies",
+        "shop/migrations/0002_needs_extra.py",
+    )
+    assert "migrate-core-check-" not in result.output, str(result)
