@@ -586,8 +586,9 @@ def check_for(pyproject: Path, repo: Path, args: CheckArgs) -> int:
 
     At a commit it checks what is being committed: the project's tracked files as
     staged, copied out of the index (an untracked migration beside staged models must
-    fail, not pass). At a push the commits are the input: the pushed range's start is
-    the base of the git and destructive checks, unless ``--base-ref`` names another.
+    fail, not pass). At a push the pushed tip is the input, checked out on its own, and
+    the pushed range's start is the base of the git and destructive checks, unless
+    ``--base-ref`` names another.
 
     An error of the run is reported as the CLI reports it (on stderr), with the
     hook's exit code. The models imported on the way are remembered for the fast path,
@@ -600,12 +601,14 @@ def check_for(pyproject: Path, repo: Path, args: CheckArgs) -> int:
     from migrate_core.errors import MigrateCoreError
 
     pushed = pushed_range()
-    if pushed is not None and args.base_ref is None:
-        args = dataclasses.replace(args, base_ref=pushed[0])
-    if pushed is not None or args.base_ref is not None:
+    if pushed is not None:
+        if args.base_ref is None:
+            args = dataclasses.replace(args, base_ref=pushed[0])
+        return _check_pushed(pyproject, repo, pushed[1], args)
+    if args.base_ref is not None:
         # The git check asks the repository about the working tree's migrations: run
         # there, but never past a migration the commit would leave out.
-        if pushed is None and _unstaged_migrations(pyproject, repo):
+        if _unstaged_migrations(pyproject, repo):
             return EXIT_FAIL
         return _run_check(pyproject, pyproject, pyproject.parent, args)
     with tempfile.TemporaryDirectory(prefix="migrate-core-check-") as tmp:
@@ -614,15 +617,45 @@ def check_for(pyproject: Path, repo: Path, args: CheckArgs) -> int:
         except MigrateCoreError as exc:
             console.error(exc)
             return exit_code(exc)
-        # The report names the files of the copy: name the developer's files instead.
-        out, err = io.StringIO(), io.StringIO()
+        return _run_check_in_copy(pyproject, staged, repo, args)
+
+
+def _check_pushed(pyproject: Path, repo: Path, tip: str, args: CheckArgs) -> int:
+    """The checks on the pushed tip, checked out as a worktree (a repository, for the git
+    checks' base), not on the working tree."""
+    import tempfile
+
+    from migrate_core import console
+    from migrate_core.errors import MigrateCoreError
+    from migrate_core.vcs import index
+
+    with tempfile.TemporaryDirectory(prefix="migrate-core-push-") as tmp:
+        tree = Path(tmp) / "tree"
         try:
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                return _run_check(pyproject, staged, staged.parent, args)
+            index.add_worktree(repo, tip, tree)
+        except MigrateCoreError as exc:
+            console.error(exc)
+            return exit_code(exc)
+        try:
+            copy = tree / pyproject.parent.resolve().relative_to(repo.resolve()) / "pyproject.toml"
+            if not copy.is_file():
+                return EXIT_OK  # the pushed tip has no such project (yet, or any more)
+            _link_interpreter(pyproject, copy.parent)
+            return _run_check_in_copy(pyproject, copy, repo, args)
         finally:
-            for stream, text in ((sys.stdout, out.getvalue()), (sys.stderr, err.getvalue())):
-                stream.write(_fix_paths(text, staged.parent, pyproject.parent, repo))
-                stream.flush()
+            index.remove_worktree(repo, tree)
+
+
+def _run_check_in_copy(pyproject: Path, copy: Path, repo: Path, args: CheckArgs) -> int:
+    """:func:`_run_check` on a copy of the project, its report naming the developer's files."""
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            return _run_check(pyproject, copy, copy.parent, args)
+    finally:
+        for stream, text in ((sys.stdout, out.getvalue()), (sys.stderr, err.getvalue())):
+            stream.write(_fix_paths(text, copy.parent, pyproject.parent, repo))
+            stream.flush()
 
 
 def _moved(path: Path, old_root: Path, new_root: Path) -> Path:
@@ -652,13 +685,7 @@ def _unstaged_migrations(pyproject: Path, repo: Path) -> bool:
 
 
 def _copy_project(repo: Path, pyproject: Path, dest: Path) -> Path:
-    """Every tracked file of the project as staged, under ``dest``; the copy's pyproject.toml.
-
-    ``python = ...`` may name an interpreter inside the project (``.venv``, never
-    tracked): its top folder is linked into the copy, so the setting means the same there.
-    """
-    from migrate_core.config import load_config
-    from migrate_core.usecases import worker
+    """Every tracked file of the project as staged, under ``dest``; the copy's pyproject.toml."""
     from migrate_core.vcs import index
 
     root = pyproject.parent
@@ -669,16 +696,27 @@ def _copy_project(repo: Path, pyproject: Path, dest: Path) -> Path:
         from migrate_core.errors import ConfigError
 
         raise ConfigError(f"{_shown(pyproject, repo)} is not staged: `git add` it and commit again")
-    config = load_config(pyproject)
-    if config.python:
-        python = Path(worker.resolve_python(config.python, root)).absolute()
-        try:
-            top = python.relative_to(root.absolute()).parts[0]
-        except (ValueError, IndexError):
-            top = None
-        if top is not None and not (copy_root / top).exists():
-            (copy_root / top).symlink_to(root / top, target_is_directory=(root / top).is_dir())
+    _link_interpreter(pyproject, copy_root)
     return copy
+
+
+def _link_interpreter(pyproject: Path, copy_root: Path) -> None:
+    """``python = ...`` may name an interpreter inside the project (``.venv``, never
+    tracked): link its top folder into the copy, so the setting means the same there."""
+    from migrate_core.config import load_config
+    from migrate_core.usecases import worker
+
+    root = pyproject.parent
+    config = load_config(pyproject)
+    if not config.python:
+        return
+    python = Path(worker.resolve_python(config.python, root)).absolute()
+    try:
+        top = python.relative_to(root.absolute()).parts[0]
+    except (ValueError, IndexError):
+        return
+    if not (copy_root / top).exists():
+        (copy_root / top).symlink_to(root / top, target_is_directory=(root / top).is_dir())
 
 
 def _run_check(pyproject: Path, checked: Path, imported_root: Path, args: CheckArgs) -> int:

@@ -24,6 +24,7 @@ from helpers_git import EXTRA_IMPORT
 from helpers_git import EXTRA_PACKAGE
 from helpers_git import MAIN_REPO
 from helpers_git import NAME_COLUMN
+from helpers_git import NOTE_COLUMN
 from helpers_git import PRICE_COLUMN
 from helpers_git import STOCK_COLUMN
 from helpers_git import VENV_BIN
@@ -598,6 +599,16 @@ def test_check_hook_stages_and_the_pushed_range(
     expect_pass(result)
     assert "drops column product.price" in result.output, str(result)
     assert "git integrity" in result.output and "2 new migrations" in result.output, str(result)
+
+    # The pushed commits are checked, not the working tree: a migration left untracked
+    # beside models committed without hooks does not make the push pass.
+    project.write_models(project.source(NAME_COLUMN, NOTE_COLUMN))
+    repo.git("commit", "-q", "--no-verify", "-am", "note, unchecked")
+    project.makemigrations()
+    result = repo.run("git", "push", "origin", "main", check=False)
+    expect_fail(result, "missing migration", "+ Add column note to product")
+    assert "migrate-core-push-" not in result.output, str(result)
+    assert len(repo.git("worktree", "list").splitlines()) == 1, "the push's worktree was left"
 
 
 NEEDS_EXTRA_MIGRATION = f"""\
