@@ -4,7 +4,10 @@ Importing a thousand migration files costs most of a second; their content
 rarely changes. We keep, per project, what each file declares (keyed by its
 SHA-256) and the schema state after the last full replay (keyed by the plan:
 every file's name and hash, in order). A file that changes changes its hash, so
-a stale entry can never be used. Location: ``$MIGRATE_CORE_CACHE_DIR``, else
+a stale entry can never be used. The hash covers only the file itself, so only
+files that import nothing but what ``_fingerprint`` pins are answered from here
+(:func:`migrate_core.migrations.loader.self_contained`); the others are imported
+every time, and fail exactly as they would without the cache. Location: ``$MIGRATE_CORE_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/migrate-core``, else ``~/.cache/migrate-core``; set
 ``MIGRATE_CORE_NO_CACHE=1`` to bypass it.
 """
@@ -19,7 +22,8 @@ from typing import Any
 
 from migrate_core import __version__
 
-FORMAT = 3  # 2: modules moved into packages (pickled states name their classes); 3: accept
+FORMAT = 4  # 2: modules moved into packages (pickled states name their classes); 3: accept;
+# 4: only self-contained files are answered from the cache (older caches hold others too)
 
 
 def cache_root() -> Path:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import sys
@@ -110,9 +111,17 @@ def _cache_file(pyproject: Path) -> Path:
     return cache_root() / digest / "hook.json"
 
 
-def _signature(pyproject: Path) -> list[int]:
-    st = pyproject.stat()
-    return [st.st_mtime_ns, st.st_size]
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _config_digest(pyproject: Path) -> str | None:
+    """The pyproject.toml's content hash: an mtime and a size miss an edit of the same
+    length within the clock's resolution (or a checkout that restores an old mtime)."""
+    try:
+        return _digest(pyproject.read_bytes())
+    except OSError:
+        return None
 
 
 def _load_cache(pyproject: Path) -> dict[str, Any] | None:
@@ -122,7 +131,11 @@ def _load_cache(pyproject: Path) -> dict[str, Any] | None:
         data = json.loads(_cache_file(pyproject).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if data.get("signature") != _signature(pyproject) or data.get("version") != __version__:
+    if not isinstance(data, dict) or data.get("version") != __version__:
+        return None
+    if data.get("config") is None or data.get("config") != _config_digest(pyproject):
+        return None
+    if not isinstance(data.get("model_files"), list) or not data["model_files"]:
         return None
     return data
 
@@ -137,12 +150,66 @@ def _model_files(data: dict[str, Any], root: Path) -> set[Path]:
     return {(root / p).resolve() for p in data.get("model_files", [])}
 
 
-def store_model_files(pyproject: Path, files: list[str], migration_dirs: list[Path]) -> None:
-    """Remember what the models imported (and where migrations live) for the fast path."""
+def _unchanged(path: Path, recorded: Any) -> bool:
+    """Whether a traced model file still holds what the models were imported from.
+
+    ``recorded`` is ``[mtime_ns, size, sha256]`` (the stat only when the working tree
+    held the imported content at the time). A matching stat is enough; otherwise the
+    content decides, so a touched-but-equal file costs one read, never a wrong answer.
+    """
+    if not (isinstance(recorded, list) and len(recorded) == 3):
+        return False
+    mtime, size, digest = recorded
+    try:
+        st = path.stat()
+        if mtime is not None and [st.st_mtime_ns, st.st_size] == [mtime, size]:
+            return True
+        return _digest(path.read_bytes()) == digest
+    except OSError:
+        return False  # deleted or renamed: the traced set no longer describes the models
+
+
+def model_signatures(
+    files: list[str], imported_root: Path, project_root: Path
+) -> dict[str, list[Any]] | None:
+    """``{file: [mtime_ns, size, sha256]}`` of the files the models were imported from
+    (under ``imported_root``, the staged copy), stat-ed where they lie in the project;
+    None when one cannot be read (then nothing is cached)."""
+    out: dict[str, list[Any]] = {}
+    for rel in files:
+        try:
+            digest = _digest((imported_root / rel).read_bytes())
+        except OSError:
+            return None
+        real = project_root / rel
+        try:
+            st = real.stat()
+            same = _digest(real.read_bytes()) == digest
+        except OSError:
+            same = False
+        out[rel] = [st.st_mtime_ns, st.st_size, digest] if same else [None, None, digest]
+    return out
+
+
+def store_model_files(
+    pyproject: Path,
+    files: list[str],
+    migration_dirs: list[Path],
+    signatures: dict[str, list[Any]] | None,
+    config_digest: str | None,
+) -> None:
+    """Remember what the models imported (and where migrations live) for the fast path.
+
+    Call it only after the models imported completely: after a failure, the modules
+    imported so far are a subset of the model code, and a cache of it would let every
+    later change of the rest pass unseen. ``config_digest``: the pyproject.toml the
+    models were loaded with (read before loading, so an edit during the run is a miss).
+    """
     from migrate_core import __version__
     from migrate_core.cache import enabled
 
-    if not enabled() or not files:
+    if not enabled() or not files or signatures is None or config_digest is None:
+        forget_model_files(pyproject)
         return
     path = _cache_file(pyproject)
     try:
@@ -150,8 +217,9 @@ def store_model_files(pyproject: Path, files: list[str], migration_dirs: list[Pa
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         payload = {
             "version": __version__,
-            "signature": _signature(pyproject),
+            "config": config_digest,
             "model_files": files,
+            "signatures": signatures,
             "migration_dirs": [str(d) for d in migration_dirs],
         }
         tmp.write_text(json.dumps(payload), encoding="utf-8")
@@ -160,8 +228,20 @@ def store_model_files(pyproject: Path, files: list[str], migration_dirs: list[Pa
         pass  # an unwritable cache only costs speed
 
 
+def forget_model_files(pyproject: Path) -> None:
+    """Drop the fast-path cache: the next commit takes the full path."""
+    with contextlib.suppress(OSError):
+        _cache_file(pyproject).unlink()
+
+
 def needs_work(pyproject: Path, staged: list[Path], *, migrations_too: bool = False) -> bool:
     """Whether this commit touches the project's model code (or we cannot tell).
+
+    Conservative by construction: the fast path ("no") needs a cache written after a
+    complete import, for this very pyproject.toml content, whose every traced file
+    still exists with the content it was imported with, and a commit that stages none
+    of them, nothing beside them (a new module in a models package may be imported
+    by name or discovered), and no pyproject.toml. Anything else is "yes".
 
     ``migrations_too``: a staged migration file counts as well (the check hook).
     """
@@ -173,12 +253,24 @@ def needs_work(pyproject: Path, staged: list[Path], *, migrations_too: bool = Fa
     data = _load_cache(pyproject)
     if data is None:
         return True
-    model_files = _model_files(data, pyproject.parent)
+    root = pyproject.parent
+    model_files = _model_files(data, root)
+    if resolved & model_files:
+        return True
+    signatures = data.get("signatures")
+    if not isinstance(signatures, dict):
+        return True
+    for rel in data["model_files"]:
+        if not _unchanged(root / rel, signatures.get(rel)):
+            return True
+    model_folders = {p.parent for p in model_files}
+    if any(p.suffix == ".py" and p.parent in model_folders for p in resolved):
+        return True
     if migrations_too:
         folders = {Path(d).resolve() for d in data.get("migration_dirs", [])}
         if any(p.suffix == ".py" and p.parent in folders for p in resolved):
             return True
-    return bool(resolved & model_files)
+    return False
 
 
 def _top_folder(start: Path) -> Path:
@@ -389,6 +481,7 @@ def makemigrations_for(pyproject: Path, repo: Path, staged: list[Path], *, stage
     from migrate_core.errors import QuestionRequired
     from migrate_core.vcs import index
 
+    config_digest = _config_digest(pyproject)
     config = load_config(pyproject)
     with tempfile.TemporaryDirectory(prefix="migrate-core-hook-") as tmp:
         skip = tuple(a.migrations_dir for a in config.apps.values())
@@ -398,6 +491,9 @@ def makemigrations_for(pyproject: Path, repo: Path, staged: list[Path], *, stage
             with _own_imports(models_root):
                 answer = _plan(config, models_root, hints, mode="make")
         except QuestionRequired as exc:
+            # The models imported, but no plan came back: nothing says the cached
+            # model files are still the whole model code, so the next commit looks again.
+            forget_model_files(pyproject)
             where = _shown(config.root, repo)
             cd = f"cd {shlex.quote(where)} && " if where != "." else ""
             _say(str(exc))
@@ -406,6 +502,7 @@ def makemigrations_for(pyproject: Path, repo: Path, staged: list[Path], *, stage
             )
             return exit_code(exc)
         except MigrateCoreError as exc:
+            forget_model_files(pyproject)  # a failed import traced only part of the models
             text = _error_text(exc, models_root, config.root, repo)
             where = _shown(config.root, repo)
             if where != "." and "run: migrate-core makemigrations --merge" in text:
@@ -416,9 +513,13 @@ def makemigrations_for(pyproject: Path, repo: Path, staged: list[Path], *, stage
                 )
             _say(text)
             return EXIT_FAIL
-    store_model_files(
-        pyproject, list(answer.model_files), [a.migrations_dir for a in config.apps.values()]
-    )
+        store_model_files(
+            pyproject,
+            list(answer.model_files),
+            [a.migrations_dir for a in config.apps.values()],
+            model_signatures(list(answer.model_files), models_root, config.root),
+            config_digest,
+        )
     written = []
     for m in answer.migrations:
         path = Path(m.path)
@@ -469,29 +570,184 @@ def makemigrations_for(pyproject: Path, repo: Path, staged: list[Path], *, stage
     return EXIT_OK
 
 
-def check_for(pyproject: Path, args: CheckArgs) -> int:
+def pushed_range() -> tuple[str, str] | None:
+    """``(from, to)`` of the push pre-commit runs a pre-push hook for, else None.
+
+    pre-commit exports the range being pushed as PRE_COMMIT_FROM_REF and
+    PRE_COMMIT_TO_REF; without them this is a commit, or a push of a whole new history.
+    """
+    start = os.environ.get("PRE_COMMIT_FROM_REF") or ""
+    end = os.environ.get("PRE_COMMIT_TO_REF") or ""
+    return (start, end) if start and end else None
+
+
+def check_for(pyproject: Path, repo: Path, args: CheckArgs) -> int:
     """check-migrations for one project, through the same library call and output as the CLI.
 
+    At a commit it checks what is being committed: the project's tracked files as
+    staged, copied out of the index (an untracked migration beside staged models must
+    fail, not pass). At a push the pushed tip is the input, checked out on its own, and
+    the pushed range's start is the base of the git and destructive checks, unless
+    ``--base-ref`` names another.
+
     An error of the run is reported as the CLI reports it (on stderr), with the
-    hook's exit code; the models imported on the way are remembered for the fast path.
+    hook's exit code. The models imported on the way are remembered for the fast path,
+    only when the run passed (a failed import traced only part of the model code).
     """
+    import dataclasses
+    import tempfile
+
+    from migrate_core import console
+    from migrate_core.errors import MigrateCoreError
+
+    pushed = pushed_range()
+    if pushed is not None:
+        if args.base_ref is None:
+            args = dataclasses.replace(args, base_ref=pushed[0])
+        return _check_pushed(pyproject, repo, pushed[1], args)
+    if args.base_ref is not None:
+        # The git check asks the repository about the working tree's migrations: run
+        # there, but never past a migration the commit would leave out.
+        if _unstaged_migrations(pyproject, repo):
+            return EXIT_FAIL
+        return _run_check(pyproject, pyproject, pyproject.parent, args)
+    with tempfile.TemporaryDirectory(prefix="migrate-core-check-") as tmp:
+        try:
+            staged = _copy_project(repo, pyproject, Path(tmp))
+        except MigrateCoreError as exc:
+            console.error(exc)
+            return exit_code(exc)
+        return _run_check_in_copy(pyproject, staged, repo, args)
+
+
+def _check_pushed(pyproject: Path, repo: Path, tip: str, args: CheckArgs) -> int:
+    """The checks on the pushed tip, checked out as a worktree (a repository, for the git
+    checks' base), not on the working tree."""
+    import tempfile
+
+    from migrate_core import console
+    from migrate_core.errors import MigrateCoreError
+    from migrate_core.vcs import index
+
+    with tempfile.TemporaryDirectory(prefix="migrate-core-push-") as tmp:
+        tree = Path(tmp) / "tree"
+        try:
+            index.add_worktree(repo, tip, tree)
+        except MigrateCoreError as exc:
+            console.error(exc)
+            return exit_code(exc)
+        try:
+            copy = tree / pyproject.parent.resolve().relative_to(repo.resolve()) / "pyproject.toml"
+            if not copy.is_file():
+                return EXIT_OK  # the pushed tip has no such project (yet, or any more)
+            _link_interpreter(pyproject, copy.parent)
+            return _run_check_in_copy(pyproject, copy, repo, args)
+        finally:
+            index.remove_worktree(repo, tree)
+
+
+def _run_check_in_copy(pyproject: Path, copy: Path, repo: Path, args: CheckArgs) -> int:
+    """:func:`_run_check` on a copy of the project, its report naming the developer's files."""
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            return _run_check(pyproject, copy, copy.parent, args)
+    finally:
+        for stream, text in ((sys.stdout, out.getvalue()), (sys.stderr, err.getvalue())):
+            stream.write(_fix_paths(text, copy.parent, pyproject.parent, repo))
+            stream.flush()
+
+
+def _moved(path: Path, old_root: Path, new_root: Path) -> Path:
+    """``path`` under ``old_root`` (the staged copy) as the same path under ``new_root``."""
+    try:
+        return new_root / path.resolve().relative_to(old_root.resolve())
+    except ValueError:
+        return path
+
+
+def _unstaged_migrations(pyproject: Path, repo: Path) -> bool:
+    from migrate_core.config import load_config
+    from migrate_core.vcs import index
+
+    config = load_config(pyproject)
+    waiting = [
+        p
+        for p in index.not_staged(repo, [a.migrations_dir for a in config.apps.values()])
+        if p.endswith(".py") and not Path(p).name.startswith(("_", "."))
+    ]
+    if waiting:
+        _say("These migrations are not staged, so this commit would leave them out:")
+        for p in waiting:
+            _say(f"  {_shown(repo / p, repo)}")
+        _say("`git add` them (or delete them), then commit again.")
+    return bool(waiting)
+
+
+def _copy_project(repo: Path, pyproject: Path, dest: Path) -> Path:
+    """Every tracked file of the project as staged, under ``dest``; the copy's pyproject.toml."""
+    from migrate_core.vcs import index
+
+    root = pyproject.parent
+    index.export_index(repo, index.tracked_files(repo, root), dest)
+    copy_root = dest / root.resolve().relative_to(repo.resolve())
+    copy = copy_root / "pyproject.toml"
+    if not copy.is_file():
+        from migrate_core.errors import ConfigError
+
+        raise ConfigError(f"{_shown(pyproject, repo)} is not staged: `git add` it and commit again")
+    _link_interpreter(pyproject, copy_root)
+    return copy
+
+
+def _link_interpreter(pyproject: Path, copy_root: Path) -> None:
+    """``python = ...`` may name an interpreter inside the project (``.venv``, never
+    tracked): link its top folder into the copy, so the setting means the same there."""
+    from migrate_core.config import load_config
+    from migrate_core.usecases import worker
+
+    root = pyproject.parent
+    config = load_config(pyproject)
+    if not config.python:
+        return
+    python = Path(worker.resolve_python(config.python, root)).absolute()
+    try:
+        top = python.relative_to(root.absolute()).parts[0]
+    except (ValueError, IndexError):
+        return
+    if not (copy_root / top).exists():
+        (copy_root / top).symlink_to(root / top, target_is_directory=(root / top).is_dir())
+
+
+def _run_check(pyproject: Path, checked: Path, imported_root: Path, args: CheckArgs) -> int:
+    """Run the checks of ``checked`` (the project or its staged copy) for ``pyproject``'s cache."""
     from migrate_core import console
     from migrate_core.config import load_config
     from migrate_core.errors import MigrateCoreError
     from migrate_core.usecases import worker
 
-    with _own_imports(pyproject.parent):
+    config_digest = _config_digest(checked)
+    with _own_imports(imported_root):
         try:
-            code = console.run_check(pyproject, args)
+            code = console.run_check(checked, args)
         except (MigrateCoreError, KeyboardInterrupt) as exc:
             console.error(exc)
             code = exit_code(exc)
-        config = load_config(pyproject)
-        if not config.python:
+        config = load_config(checked)
+        if code != EXIT_OK:
+            forget_model_files(pyproject)
+        elif not config.python:
+            # With ``python = ...`` the models were imported by the worker, not here.
+            files = worker.model_files(imported_root)
             store_model_files(
                 pyproject,
-                worker.model_files(config.root),
-                [a.migrations_dir for a in config.apps.values()],
+                files,
+                [
+                    _moved(a.migrations_dir, config.root, pyproject.parent)
+                    for a in config.apps.values()
+                ],
+                model_signatures(files, imported_root, pyproject.parent),
+                config_digest,
             )
     return code
 
@@ -558,8 +814,7 @@ def main(argv: list[str] | None = None) -> int:
                         status, makemigrations_for(pyproject, _repo(cwd), files, stage=args.stage)
                     )
             elif check_args is not None and needs_work(pyproject, files, migrations_too=True):
-                _repo(cwd)  # outside a repository: the same error as makemigrations
-                status = max(status, check_for(pyproject, check_args))
+                status = max(status, check_for(pyproject, _repo(cwd), check_args))
     except Exception as exc:
         from migrate_core.errors import MigrateCoreError
 

@@ -293,3 +293,70 @@ def test_two_projects_with_the_same_package_name(tmp_path: Path, env: dict[str, 
     assert '"price"' not in worker_migration, worker_migration
     repo.add("api/shop/migrations", "worker/shop/migrations")
     expect_pass(repo.commit("both, with migrations"))
+
+
+# -- the fast-path cache goes stale only into the full path ------------------------------------------
+
+SIZES_IMPORT = "\nfrom shop.sizes import NAME_LENGTH\n"
+SIZED_NAME = "name: Mapped[str] = mapped_column(String(NAME_LENGTH))"
+
+
+def _warm(project: Project) -> None:
+    """Models that import a helper module, committed through the hook (the cache is written)."""
+    repo = project.repo
+    repo.write(project.rel("shop/sizes.py"), "NAME_LENGTH = 50\n")
+    project.write_models(project.source(SIZED_NAME, imports=SIZES_IMPORT))
+    repo.add(project.rel("shop/sizes.py"), project.models)
+    expect_pass(repo.commit("sizes"))
+    assert list(Path(repo.env["MIGRATE_CORE_CACHE_DIR"]).glob("*/hook.json"))
+
+
+def _unrelated_commit(project: Project, name: str = "tools/report.py") -> Any:
+    repo = project.repo
+    repo.write(project.rel(name), f"print({name!r})\n")
+    repo.add(project.rel(name))
+    return repo.commit("unrelated")
+
+
+def test_stale_cache_helper_changed_behind_the_hooks_back(shop: Project) -> None:
+    """A helper the models import changed without the hook (``--no-verify``): the next
+    commit, however unrelated, sees the model change."""
+    _warm(shop)
+    shop.repo.write(shop.rel("shop/sizes.py"), "NAME_LENGTH = 80\n")
+    shop.repo.commit_no_verify("longer, unchecked")
+    expect_fail(_unrelated_commit(shop), WRITTEN, "~ Alter column name on product")
+
+
+def test_stale_cache_model_file_deleted(shop: Project) -> None:
+    _warm(shop)
+    shop.repo.git("rm", "-q", shop.rel("shop/sizes.py"))
+    shop.repo.write(shop.rel("shop/sizes.py"), "NAME_LENGTH = 50\n")  # untracked copy
+    expect_fail(_unrelated_commit(shop), "sizes")
+
+
+def test_stale_cache_pyproject_edited(shop: Project) -> None:
+    _warm(shop)
+    path = shop.root / "pyproject.toml"
+    path.write_text(path.read_text().replace('"shop/migrations"', '"shop/migrationz"'))
+    shop.repo.commit_no_verify("other folder, unchecked")
+    # The migrations are elsewhere now: the full path finds none and writes an initial one.
+    expect_fail(_unrelated_commit(shop), WRITTEN)
+
+
+def test_stale_cache_new_module_beside_the_models(shop: Project) -> None:
+    """A new module in the models' package may be imported by name or discovered: it is
+    not known to be harmless, so it takes the full path."""
+    _warm(shop)
+    before = shop.snapshot()
+    expect_pass(_unrelated_commit(shop, "shop/extra.py"))
+    assert shop.snapshot() == before
+
+
+def test_failed_import_leaves_no_cache(shop: Project) -> None:
+    _warm(shop)
+    cache = Path(shop.repo.env["MIGRATE_CORE_CACHE_DIR"])
+    shop.stage_models(
+        shop.source(SIZED_NAME, imports=SIZES_IMPORT + "import not_installed_anywhere\n")
+    )
+    expect_fail(shop.repo.commit("needs a package"), "not_installed_anywhere")
+    assert not list(cache.glob("*/hook.json")), "a failed import left the fast-path cache"

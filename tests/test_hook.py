@@ -24,6 +24,7 @@ from helpers_git import EXTRA_IMPORT
 from helpers_git import EXTRA_PACKAGE
 from helpers_git import MAIN_REPO
 from helpers_git import NAME_COLUMN
+from helpers_git import NOTE_COLUMN
 from helpers_git import PRICE_COLUMN
 from helpers_git import STOCK_COLUMN
 from helpers_git import VENV_BIN
@@ -527,3 +528,123 @@ def test_python_setting_reports_errors_like_the_hook_does(
     scenario_missing_package(project)
     scenario_not_null(project)
     scenario_added_column(project)
+
+
+# -- the hook never switches itself off; it reads what is committed ----------------------------------
+
+CHECK: dict[str, Any] = {"id": "check-migrations"}
+
+
+def test_check_hook_after_a_failed_import_still_sees_model_changes(
+    tmp_path: Path, env: dict[str, str], hook_repo: HookRepo
+) -> None:
+    """A check run whose models failed to import traced only the modules imported before
+    the failure: it must not become the fast path's idea of the model code."""
+    project = setup_project(tmp_path / "repo", env, [hook_entry(hook_repo, CHECK)])
+    repo = project.repo
+    project.stage_models(project.source(imports="\nimport not_installed_anywhere  # noqa: F401\n"))
+    expect_fail(repo.commit("needs a package"), "not_installed_anywhere")
+    project.stage_models(project.source(NAME_COLUMN, PRICE_COLUMN))
+    expect_fail(repo.commit("price without migration"), "+ Add column price to product")
+
+
+def test_check_hook_reads_the_index_not_the_working_tree(
+    tmp_path: Path, env: dict[str, str], hook_repo: HookRepo
+) -> None:
+    """The new migration written but not staged: ``SKIP=makemigrations git commit`` must
+    not land the models without it."""
+    project = setup_project(tmp_path / "repo", env, [hook_entry(hook_repo, MAKEMIGRATIONS, CHECK)])
+    repo = project.repo
+    project.stage_models(project.source(NAME_COLUMN, PRICE_COLUMN))
+    project.makemigrations()  # written, untracked
+    head = repo.head()
+    skipping = {**repo.env, "SKIP": "makemigrations"}
+    result = run(["git", "commit", "-m", "price"], repo.root, skipping, check=False)
+    expect_fail(result, "missing migration", "+ Add column price to product")
+    assert repo.head() == head, "the commit went through"
+    repo.add(project.rel("shop/migrations"))
+    expect_pass(run(["git", "commit", "-m", "price"], repo.root, skipping, check=False))
+
+
+def test_check_hook_stages_and_the_pushed_range(
+    tmp_path: Path, env: dict[str, str], hook_repo: HookRepo
+) -> None:
+    """The default entry runs at commit only; a pre-push entry uses the pushed range as
+    the base, so the destructive check sees the dropped column."""
+    import yaml
+
+    hooks = {h["id"]: h for h in yaml.safe_load((MAIN_REPO / ".pre-commit-hooks.yaml").read_text())}
+    assert hooks["check-migrations"]["stages"] == ["pre-commit"]
+    assert hooks["makemigrations"]["stages"] == ["pre-commit"]
+
+    push_hook = {**CHECK, "stages": ["pre-push"], "verbose": True}
+    project = setup_project(
+        tmp_path / "repo", env, [hook_entry(hook_repo, CHECK), hook_entry(hook_repo, push_hook)]
+    )
+    repo = project.repo
+    repo.run(PRE_COMMIT, "install", "--hook-type", "pre-push")
+    remote = tmp_path / "remote.git"
+    run(["git", "init", "-q", "--bare", str(remote)], tmp_path, env)
+    repo.git("remote", "add", "origin", str(remote))
+    repo.git("push", "-q", "--no-verify", "origin", "main")
+    project.stage_models(project.source(NAME_COLUMN, PRICE_COLUMN))
+    project.makemigrations()
+    repo.add(project.rel("shop/migrations"))
+    expect_pass(repo.commit("price"))
+    project.stage_models(project.source(NAME_COLUMN))
+    project.makemigrations()
+    repo.add(project.rel("shop/migrations"))
+    expect_pass(repo.commit("drop price"))
+    result = repo.run("git", "push", "origin", "main", check=False)
+    expect_pass(result)
+    assert "drops column product.price" in result.output, str(result)
+    assert "git integrity" in result.output and "2 new migrations" in result.output, str(result)
+
+    # The pushed commits are checked, not the working tree: a migration left untracked
+    # beside models committed without hooks does not make the push pass.
+    project.write_models(project.source(NAME_COLUMN, NOTE_COLUMN))
+    repo.git("commit", "-q", "--no-verify", "-am", "note, unchecked")
+    project.makemigrations()
+    result = repo.run("git", "push", "origin", "main", check=False)
+    expect_fail(result, "missing migration", "+ Add column note to product")
+    assert "migrate-core-push-" not in result.output, str(result)
+    assert len(repo.git("worktree", "list").splitlines()) == 1, "the push's worktree was left"
+
+
+NEEDS_EXTRA_MIGRATION = f"""\
+from {EXTRA_PACKAGE} import CODE_LENGTH  # noqa: F401
+from migrate_core import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0001_initial")]
+    operations = []
+"""
+
+
+def test_check_hook_python_venv_and_a_migration_needing_a_package(
+    tmp_path: Path, env: dict[str, str], hook_repo: HookRepo, project_venv: Path
+) -> None:
+    """``python = "venv"`` finds the untracked .venv from the staged copy too; a
+    migration file importing a package the hook's environment lacks says what to do."""
+    repo = GitRepo.init(tmp_path / "repo", env)
+    install(repo, [hook_entry(hook_repo, CHECK)])
+    repo.write(".gitignore", ".venv\n")
+    (repo.root / ".venv").symlink_to(project_venv, target_is_directory=True)
+    project = make_project(repo, config='python = "venv"')
+    project.stage_models(_extra_models(NAME_COLUMN))
+    expect_pass(repo.commit("import only"))
+    project.stage_models(_extra_models(NAME_COLUMN, CODE_COLUMN))
+    expect_fail(repo.commit("code without migration"), "+ Add column code to product")
+
+    project.stage_models(_extra_models(NAME_COLUMN))
+    repo.write("shop/migrations/0002_needs_extra.py", NEEDS_EXTRA_MIGRATION)
+    repo.add("shop/migrations")
+    result = repo.commit("a migration importing a package")
+    expect_fail(
+        result,
+        f"No module named '{EXTRA_PACKAGE}'",
+        "additional_dependencies",
+        "shop/migrations/0002_needs_extra.py",
+    )
+    assert "migrate-core-check-" not in result.output, str(result)

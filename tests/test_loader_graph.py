@@ -7,9 +7,13 @@ migrations, rollbacks on a branched history) it is run on SQLite through the CLI
 
 from __future__ import annotations
 
+import importlib
 import itertools
+import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers_engine import MODELS
@@ -22,8 +26,10 @@ from helpers_engine import write_migration
 
 from migrate_core import cache
 from migrate_core.config import load_config
+from migrate_core.errors import BadMigrationError
 from migrate_core.errors import CircularDependencyError
 from migrate_core.errors import NodeNotFoundError
+from migrate_core.migrations import loader as loader_module
 from migrate_core.migrations.graph import MigrationGraph
 from migrate_core.migrations.loader import MigrationLoader
 
@@ -355,24 +361,31 @@ def test_squash_ignored_when_some_of_the_replaced_are_applied(project: Path, url
 
 # -- the loader cache ------------------------------------------------------------------------------
 
-# A migration that notes each time it is imported, in a file next to it: the one way
-# to see from outside whether a load used the cache or read the files again.
-COUNTED = """
-from pathlib import Path
+# Every import of a migration file, counted where the loader imports them: the one
+# way to see from outside whether a load used the cache or read the files again. (A
+# file that wrote its own log would import pathlib, and such a file is never cached.)
+IMPORTS: Counter[str] = Counter()
+COUNTED = ""
 
-with Path(__file__).with_suffix(".imports").open("a") as _log:
-    _log.write("imported\\n")
-"""
+
+@pytest.fixture(autouse=True)
+def _count_imports(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = loader_module.import_migration
+
+    def counting(app: str, name: str, *args: Any, **kwargs: Any) -> Any:
+        IMPORTS[name] += 1
+        return real(app, name, *args, **kwargs)
+
+    monkeypatch.setattr(loader_module, "import_migration", counting)
+    IMPORTS.clear()
 
 
 def _imports(project: Path) -> dict[str, int]:
-    folder = project / "shop" / "migrations"
-    return {p.stem: len(p.read_text().splitlines()) for p in sorted(folder.glob("*.imports"))}
+    return dict(sorted(IMPORTS.items()))
 
 
 def _reset_imports(project: Path) -> None:
-    for log in (project / "shop" / "migrations").glob("*.imports"):
-        log.unlink()
+    IMPORTS.clear()
 
 
 def test_loader_cache(project: Path) -> None:
@@ -431,3 +444,52 @@ def test_cached_state_equals_a_fresh_replay(project: Path, monkeypatch: pytest.M
     cached = _loader().project_state()
     monkeypatch.setenv("MIGRATE_CORE_NO_CACHE", "1")
     assert _loader().project_state() == cached
+
+
+def _load_error(monkeypatch: pytest.MonkeyPatch, *, cached: bool) -> str:
+    monkeypatch.setenv("MIGRATE_CORE_NO_CACHE", "0" if cached else "1")
+    with pytest.raises(BadMigrationError) as info:
+        _loader().project_state()
+    return str(info.value)
+
+
+def test_a_file_importing_project_code_is_never_answered_from_the_cache(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cached answer equals the uncached one: a migration that imports the project's
+    code (a custom type, later deleted) fails the same way with a warm cache, while the
+    self-contained files before it still come from the cache."""
+    (project / "shop" / "names.py").write_text("TABLE = 'b'\n")
+    write_migration(project, "0001_initial", _table("a"))
+    write_migration(
+        project, "0002_b", _table("b"), [("shop", "0001_initial")], prelude="import shop.names"
+    )
+    write_migration(project, "0003_c", _column("b", "c"), [("shop", "0002_b")])
+    first = _loader().project_state()
+    _reset_imports(project)
+    assert _loader().project_state() == first
+    # 0001 comes from the cache; 0002 imports project code, so it and all after it replay.
+    assert _imports(project) == {"0002_b": 1, "0003_c": 1}
+
+    (project / "shop" / "names.py").unlink()
+    # A new process would not have it imported already.
+    monkeypatch.delitem(sys.modules, "shop.names", raising=False)
+    importlib.invalidate_caches()
+    uncached = _load_error(monkeypatch, cached=False)
+    assert _load_error(monkeypatch, cached=True) == uncached
+    assert "0002_b" in uncached and "No module named 'shop.names'" in uncached, uncached
+    assert "should import only migrate_core and sqlalchemy" in uncached, uncached
+
+
+def test_self_contained_is_decided_from_every_import() -> None:
+    def code(source: str) -> Any:
+        return compile(source, "m.py", "exec")
+
+    assert loader_module.self_contained(
+        code("import sqlalchemy as sa\nfrom migrate_core import migrations\n")
+    )
+    assert loader_module.self_contained(code("from sqlalchemy.dialects import postgresql\n"))
+    assert not loader_module.self_contained(code("import shop.types\n"))
+    assert not loader_module.self_contained(code("def f():\n    import os\n"))
+    assert not loader_module.self_contained(code("x = __import__('shop')\n"))
+    assert not loader_module.self_contained(code("x = open('f').read()\n"))

@@ -120,7 +120,8 @@ def import_migration(
         line = _line_in(exc, str(path))
         where = f"{path}:{line}" if line else str(path)
         raise BadMigrationError(
-            f"{where}: migration {app}.{name} failed to import: {type(exc).__name__}: {exc}",
+            f"{where}: migration {app}.{name} failed to import: {type(exc).__name__}: {exc}"
+            + _import_fix(exc),
             path=str(path),
             line=line,
         ) from exc
@@ -133,6 +134,65 @@ def import_migration(
     migration = cls(name, app, path=path, checksum=checksum)
     _validate(migration)
     return migration
+
+
+def _import_fix(exc: BaseException) -> str:
+    """What to do about a module a migration file imports and this interpreter lacks.
+
+    Typical in a commit hook, whose environment has migrate-core and SQLAlchemy only,
+    and after the project's module a hand-written migration imported was deleted.
+    """
+    if not isinstance(exc, ModuleNotFoundError) or not exc.name:
+        return ""
+    return (
+        f"; migration files should import only migrate_core and sqlalchemy (write the type "
+        f"{exc.name} provides as the database type it compiles to), or install "
+        f"{exc.name} where migrate-core runs (in a pre-commit hook: add it to the hook's "
+        "additional_dependencies; migration files load there even with python = ...)"
+    )
+
+
+#: What a cached answer may depend on besides the file's own content: modules whose
+#: behaviour the cache's fingerprint pins (our version, SQLAlchemy's, Python's).
+_PINNED_MODULES = (
+    "migrate_core",
+    "sqlalchemy",
+    "__future__",
+    "datetime",
+    "decimal",
+    "enum",
+    "uuid",
+)
+#: Names through which a file could reach anything else at import time.
+_UNPINNED_NAMES = frozenset(
+    {"__import__", "importlib", "exec", "eval", "compile", "open", "globals", "vars"}
+)
+
+
+def self_contained(code: Any) -> bool:
+    """Whether what importing this bytecode declares depends only on its own content.
+
+    The replay cache keys an answer by the file's hash: that is exact for a file
+    importing only what the cache's fingerprint pins, and wrong for one importing the
+    project's code (a custom type, deleted later, must fail the same way as uncached).
+    A file that is not self-contained is imported on every load, never answered from
+    the cache. Decided from the bytecode, so no parse is needed: every import, in
+    functions too, and every name that could import or read something indirectly.
+    """
+    import dis
+
+    stack = [code]
+    while stack:
+        current = stack.pop()
+        if _UNPINNED_NAMES.intersection(current.co_names):
+            return False
+        for ins in dis.get_instructions(current):
+            if ins.opname == "IMPORT_NAME":
+                module = str(ins.argval)
+                if not any(module == m or module.startswith(m + ".") for m in _PINNED_MODULES):
+                    return False
+        stack.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
+    return True
 
 
 def _line_in(exc: BaseException, path: str) -> int | None:
@@ -198,6 +258,8 @@ class MigrationLoader:
         self.meta: dict[Key, MigrationMeta] = {}
         self.replacements: dict[Key, tuple[Key, ...]] = {}
         self._codes: dict[tuple[str, str], bytes] | None = None
+        # Files whose replay may come from the cache (see :func:`self_contained`).
+        self.cacheable: set[Key] = set()
         self._new_codes = 0
         self._scan()
         self._load_meta()
@@ -219,13 +281,18 @@ class MigrationLoader:
         fresh = False
         for key, f in self.files.items():
             meta = known.get(f.checksum)
-            if meta is None:
+            if meta is not None:
+                # Only self-contained files are ever stored, and that is a property of
+                # the content (and of the versions the cache's fingerprint pins).
+                self.cacheable.add(key)
+            else:
                 meta = _meta_of(self.migration(key))
-                known[f.checksum] = meta
-                fresh = True
+                if key in self.cacheable:
+                    known[f.checksum] = meta
+                    fresh = True
             self.meta[key] = meta
         if fresh:
-            live = {f.checksum for f in self.files.values()}
+            live = {f.checksum for k, f in self.files.items() if k in self.cacheable}
             cache.store(
                 self.root, "meta.pickle", {"meta": {k: v for k, v in known.items() if k in live}}
             )
@@ -241,6 +308,8 @@ class MigrationLoader:
             migration = import_migration(
                 f.app, f.name, f.path, self._sources[key], f.checksum, code
             )
+            if code is not None and self_contained(code):
+                self.cacheable.add(key)
             self._migrations[key] = migration
         return migration
 
@@ -372,19 +441,26 @@ class MigrationLoader:
             return self._replay(plan, ProjectState())
         plan = self.graph.full_plan()
         signature = [(k, self.files[k].checksum) for k in plan]
+        # The cache holds the state after the longest self-contained prefix of the plan:
+        # from the first file that imports anything else on, every file replays (and
+        # fails to import exactly as it would without the cache).
+        limit = next((i for i, k in enumerate(plan) if k not in self.cacheable), len(plan))
         cached = cache.load(self.root, "state.pickle")
         start = 0
         state = ProjectState()
         if cached is not None:
             old = cached.get("plan", [])
-            if old == signature[: len(old)]:
+            if len(old) <= limit and old == signature[: len(old)]:
                 start = len(old)
                 state = cached["state"]
         if start == len(signature) and cached is not None:
             return state
-        state = self._replay(plan[start:], state)
-        cache.store(self.root, "state.pickle", {"plan": signature, "state": state.clone()})
-        return state
+        if start < limit:
+            state = self._replay(plan[start:limit], state)
+            cache.store(
+                self.root, "state.pickle", {"plan": signature[:limit], "state": state.clone()}
+            )
+        return self._replay(plan[max(start, limit) :], state)
 
     def _replay(self, plan: list[Key], state: ProjectState) -> ProjectState:
         for key in plan:

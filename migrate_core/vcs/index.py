@@ -324,3 +324,21 @@ def hooks_path(repo_root: Path) -> Path:
     out = os.fsdecode(proc.stdout.rstrip(b"\n"))
     path = Path(out)
     return path if path.is_absolute() else repo_root / path
+
+
+def add_worktree(repo_root: Path, rev: str, dest: Path) -> None:
+    """Check ``rev`` out at ``dest`` as a detached worktree of this repository.
+
+    The pre-push hook checks the commits being pushed, not the working tree (which may
+    hold untracked migrations or edits): a worktree is a checkout of exactly that
+    commit that still is a repository, so the git checks can ask it for their base.
+    """
+    runner.run(
+        repo_root, ["worktree", "add", "--detach", "--quiet", str(dest), runner.check_rev(rev)]
+    )
+
+
+def remove_worktree(repo_root: Path, dest: Path) -> None:
+    """Remove a worktree :func:`add_worktree` made (and git's record of it)."""
+    runner.run(repo_root, ["worktree", "remove", "--force", str(dest)], ok=(0, 128))
+    runner.run(repo_root, ["worktree", "prune"])
