@@ -9,6 +9,7 @@ asks it.
 
 from __future__ import annotations
 
+import re
 import time
 import zlib
 from collections.abc import Callable
@@ -29,20 +30,57 @@ if TYPE_CHECKING:
 LOCK_NAME = "migrate_core"
 
 
-def mask_url(url: Any) -> str:
-    """The URL as a string with its password replaced by ``***``."""
-    from sqlalchemy.engine import make_url
+#: ``scheme:/`` or ``scheme://``: a URL with a typo in its slashes carries its password all the same.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:/+")
+#: Query parameters that carry a secret (``?password=``, ``&sslpassword=``, ``&token=``). The
+#: value ends only where another ``&name=`` begins, so an unencoded ``&`` in it stays hidden.
+_SECRET_PARAMETER = re.compile(
+    r"(?P<key>[?&;][A-Za-z0-9_.\-]*(?:pass|pwd|secret|token)[A-Za-z0-9_.\-]*=)"
+    r"(?P<value>.*?)(?=&[A-Za-z_][A-Za-z0-9_.\-]*=|$)",
+    re.DOTALL | re.IGNORECASE,
+)
+MASK = "***"
 
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        text = str(url)
-        if "@" in text and "://" in text:
-            scheme, rest = text.split("://", 1)
-            creds, host = rest.rsplit("@", 1)
-            user = creds.split(":", 1)[0]
-            return f"{scheme}://{user}:***@{host}"
-        return text
+
+def mask_url(url: Any) -> str:
+    """The URL as a string with every credential in it replaced by ``***``.
+
+    Every message that shows a database URL goes through here. It works on the
+    text, not on a parse, because the URLs that need it most are the ones that do
+    not parse: a missing ``//``, an unencoded ``@`` or ``/`` in the password. The
+    user information is everything before the *last* ``@`` (host names have none),
+    so an ``@`` in a password hides more, never less; what follows the user name
+    there is masked whole. Secret query parameters are masked too.
+    """
+    # Query secrets first: an ``@`` in one would otherwise pass for the end of the user information.
+    text = _SECRET_PARAMETER.sub(lambda m: m["key"] + MASK, _url_text(url))
+    if "@" in text:
+        credentials, host = text.rsplit("@", 1)
+        scheme = _SCHEME.match(credentials)
+        if scheme is None:
+            # No ``//``: ``postgresql:user:pw`` or ``user:pw`` cannot be told apart from
+            # ``scheme:user``, so everything after the first colon goes.
+            head, colon, _ = credentials.partition(":")
+            credentials = f"{head}:{MASK}" if colon else credentials
+        else:
+            user = credentials[scheme.end() :]
+            if ":" in user or "@" in user:
+                user = re.split("[:@]", user, maxsplit=1)[0]
+                credentials = f"{scheme.group()}{user}:{MASK}"
+        text = f"{credentials}@{host}"
+    return text
+
+
+def _url_text(url: Any) -> str:
+    """A SQLAlchemy ``URL`` rendered with its password (masked by :func:`mask_url` next:
+    the object's own masking leaves secrets in the query alone), anything else as text."""
+    render = getattr(url, "render_as_string", None)
+    if callable(render):
+        try:
+            return str(render(hide_password=False))
+        except Exception:  # not a URL after all; fall back to its text
+            pass
+    return str(url)
 
 
 def create_engine(url: str, *, scratch: bool = False, **kwargs: Any) -> Engine:
