@@ -474,3 +474,39 @@ def test_inputs_are_data_not_code(
     assert run.last.returncode == code, run.last.stdout + run.last.stderr
     assert run.outputs["exit-code"] == str(code)
     assert shown.format(marker=marker) in run.last.stdout + run.last.stderr
+
+
+def test_a_configuration_error_still_leaves_a_report_and_an_annotation(
+    template: Template, tmp_path: Path
+) -> None:
+    """Exit 2 (the check never ran) is on the pull request too, and the URL, which reaches
+    the check through the environment, not the command line, shows with its password masked."""
+    workspace = tmp_path / "workspace"
+    new_project(template, workspace)
+    runner = LocalRunner(workspace, tmp_path / "runner")
+    check = next(s for s in runner.action["runs"]["steps"] if s.get("id") == "check")
+    assert "--database-url" not in check["run"]
+    assert check["env"]["MIGRATE_CORE_CHECK_DATABASE_URL"] == "${{ inputs.database-url }}"
+
+    run = runner.run({"database-url": "postgresql:/app:S3cr3t@db.internal/app"})
+
+    assert run.last.returncode == 2, run.last.stdout + run.last.stderr
+    assert run.outputs["exit-code"] == "2"
+    annotations = [line for line in run.last.stdout.splitlines() if line.startswith("::")]
+    assert len(annotations) == 1
+    assert annotations[0].startswith("::error title=check-migrations::migrate-core: ")
+    assert "postgresql:/app:***@db.internal/app" in annotations[0]
+    report_text = Path(run.outputs["report"]).read_text(encoding="utf-8")
+    report = json.loads(report_text)
+    assert report["ok"] is False and report["exit_code"] == 2
+    assert "postgresql:/app:***@db.internal/app" in report["error"]
+    for text in (run.last.stdout, run.last.stderr, report_text, run.summary):
+        assert "S3cr3t" not in text
+
+
+def test_the_default_python_is_the_one_on_path() -> None:
+    """setup-python would replace the job's Python for every later step: only on request."""
+    action = load_action()
+    assert action["inputs"]["python-version"]["default"] == ""
+    (setup,) = [s for s in action["runs"]["steps"] if "uses" in s]
+    assert setup["if"] == "inputs.python-version != ''"
