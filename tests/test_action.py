@@ -510,3 +510,41 @@ def test_the_default_python_is_the_one_on_path() -> None:
     assert action["inputs"]["python-version"]["default"] == ""
     (setup,) = [s for s in action["runs"]["steps"] if "uses" in s]
     assert setup["if"] == "inputs.python-version != ''"
+
+
+def _readme_yaml_blocks() -> list[Any]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", text, re.S)]
+
+
+def test_the_readme_snippets_name_revisions_that_exist_and_inputs_the_action_has() -> None:
+    """Copied as written, the snippets must work: a tag that was never made does not."""
+    tags = set(
+        subprocess.run(
+            ["git", "tag", "--list"], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.split()
+    )
+
+    def exists(revision: str) -> bool:
+        # No release is tagged yet: "main" is the branch this repository is developed on.
+        return revision == "main" or revision in tags or re.fullmatch("[0-9a-f]{40}", revision)
+
+    revisions: list[str] = []
+    inputs = set(load_action()["inputs"])
+    for block in _readme_yaml_blocks():
+        if not isinstance(block, dict):
+            continue
+        for repo in block.get("repos", []):
+            if "migrate-core" in str(repo.get("repo", "")):
+                revisions.append(str(repo["rev"]))
+        for job in block.get("jobs", {}).values():
+            for step in job.get("steps", []):
+                uses = str(step.get("uses", ""))
+                if uses.split("@")[0].endswith("/migrate-core"):
+                    revisions.append(uses.split("@", 1)[1])
+                    assert set(step.get("with", {})) <= inputs, step
+    assert len(revisions) >= 2, "the Pre-commit and Action snippets were not found"
+    for revision in revisions:
+        assert exists(revision), (
+            f"the README pins migrate-core to {revision!r}, which does not exist"
+        )
