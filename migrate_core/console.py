@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 EXIT_OK = 0
 EXIT_FAIL = 1
+EXIT_USAGE = 2
 
 
 def check_names() -> tuple[str, ...]:
@@ -77,6 +78,16 @@ def run_check(config_path: str | Path | None, args: CheckArgs) -> int:
     from migrate_core.usecases.check import run_checks
 
     config = load_config(config_path)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY") if args.output_format == "github" else None
+    # Before the checks, which may take minutes: a report that cannot be written is
+    # known now, and a missing folder is made, so the report is not lost at the end.
+    outputs = [
+        (p, what)
+        for p, what in ((args.json_report, "--json-report"), (summary, "$GITHUB_STEP_SUMMARY"))
+        if p
+    ]
+    for path, what in outputs:
+        _prepare_output(path, what)
     # Progress only where a person watches: it rewrites one line of a terminal.
     progress = _progress if args.output_format == "text" and sys.stderr.isatty() else None
     options = CheckOptions(
@@ -95,14 +106,42 @@ def run_check(config_path: str | Path | None, args: CheckArgs) -> int:
         _write(rp.render_json(result))
     elif args.output_format == "github":
         _write(rp.render_github(result))
-        summary = os.environ.get("GITHUB_STEP_SUMMARY")
-        if summary:
-            with open(summary, "a", encoding="utf-8") as f:
-                f.write(rp.render_summary(result))
     else:
         _write(rp.render_text(result, colour=sys.stdout.isatty()))
+    code = EXIT_FAIL if result.errors or (args.strict and result.warnings) else EXIT_OK
+    written = True
+    if summary:
+        written &= _write_file(summary, "$GITHUB_STEP_SUMMARY", rp.render_summary(result), "a")
     if args.json_report:
-        Path(args.json_report).write_text(rp.render_json(result), encoding="utf-8")
-    if result.errors or (args.strict and result.warnings):
-        return EXIT_FAIL
-    return EXIT_OK
+        written &= _write_file(args.json_report, "--json-report", rp.render_json(result), "w")
+    return code if written else EXIT_USAGE
+
+
+def _prepare_output(path: str, what: str) -> None:
+    """Make the folder of an output file, or a usage error naming it and the reason."""
+    from migrate_core.errors import ConfigError
+
+    target = Path(path)
+    if target.is_dir():
+        raise ConfigError(f"{what} {path}: is a folder; name a file")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"{what} {path}: cannot create its folder ({exc.strerror or exc}); "
+            "name a file in a folder you can write"
+        ) from None
+
+
+def _write_file(path: str, what: str, text: str, mode: str) -> bool:
+    """Write an output file; on failure say so on stderr (the report is on stdout already)."""
+    try:
+        with open(path, mode, encoding="utf-8") as f:
+            f.write(text)
+    except OSError as exc:
+        sys.stderr.write(
+            f"migrate-core: {what} {path}: cannot write it ({exc.strerror or exc}); "
+            "the report above is complete\n"
+        )
+        return False
+    return True

@@ -89,6 +89,10 @@ class DatabaseConnectionError(MigrateCoreError):
     """The database cannot be reached; the message carries the URL with its password masked."""
 
 
+class HistoryTableError(MigrateCoreError):
+    """The database refused a read or write of the history table (a role without rights)."""
+
+
 class MigrationFailed(MigrateCoreError):
     """A migration raised while running against the database."""
 

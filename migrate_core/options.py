@@ -15,6 +15,7 @@ caller (the entry point, which may import anything) and argparse calls it only w
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -26,6 +27,11 @@ from typing import Literal
 from typing import TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: Where the check takes its scratch-database server from when ``--database-url`` is not
+#: given. Not ``MIGRATE_CORE_DATABASE_URL``: that names the real database, which checks
+#: never touch.
+CHECK_DATABASE_URL_ENV = "MIGRATE_CORE_CHECK_DATABASE_URL"
 
 #: The check names, supplied by the entry point (see the module docstring).
 CHECK_NAMES = "check names"
@@ -51,13 +57,19 @@ class Option:
     output_file: bool = False
     hook: bool = True
     cli: bool = True
+    #: An environment variable read when the flag is not given. Read in
+    #: :meth:`CheckArgs.from_values`, so click and the hook's argparse parser agree.
+    #: A secret belongs there rather than on a command line any process can list.
+    env: str | None = None
 
 
 CHECK_OPTIONS: tuple[Option, ...] = (
     Option(
         "--database-url",
         "database_url",
-        "Server for the scratch databases (default: a temporary SQLite file).",
+        f"Server for the scratch databases (default: ${CHECK_DATABASE_URL_ENV}, "
+        "else a temporary SQLite file).",
+        env=CHECK_DATABASE_URL_ENV,
     ),
     Option(
         "--base-ref",
@@ -122,6 +134,8 @@ class CheckArgs:
             if option.dest not in known or option.dest not in values:
                 continue
             value = values[option.dest]
+            if value is None and option.env:
+                value = os.environ.get(option.env) or None
             if option.kind == "multiple":
                 value = tuple(value or ())
             elif option.kind == "flag":

@@ -42,6 +42,7 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _no_env_database(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MIGRATE_CORE_DATABASE_URL", raising=False)
+    monkeypatch.delenv("MIGRATE_CORE_CHECK_DATABASE_URL", raising=False)
     monkeypatch.delenv("GITHUB_BASE_REF", raising=False)
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
 

@@ -160,6 +160,7 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
         "GITHUB_BASE_REF",
         "GITHUB_STEP_SUMMARY",
         "MIGRATE_CORE_DATABASE_URL",
+        "MIGRATE_CORE_CHECK_DATABASE_URL",
     ):
         env.pop(name, None)
     env["PYTHONDONTWRITEBYTECODE"] = "1"

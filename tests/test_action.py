@@ -474,3 +474,77 @@ def test_inputs_are_data_not_code(
     assert run.last.returncode == code, run.last.stdout + run.last.stderr
     assert run.outputs["exit-code"] == str(code)
     assert shown.format(marker=marker) in run.last.stdout + run.last.stderr
+
+
+def test_a_configuration_error_still_leaves_a_report_and_an_annotation(
+    template: Template, tmp_path: Path
+) -> None:
+    """Exit 2 (the check never ran) is on the pull request too, and the URL, which reaches
+    the check through the environment, not the command line, shows with its password masked."""
+    workspace = tmp_path / "workspace"
+    new_project(template, workspace)
+    runner = LocalRunner(workspace, tmp_path / "runner")
+    check = next(s for s in runner.action["runs"]["steps"] if s.get("id") == "check")
+    assert "--database-url" not in check["run"]
+    assert check["env"]["MIGRATE_CORE_CHECK_DATABASE_URL"] == "${{ inputs.database-url }}"
+
+    run = runner.run({"database-url": "postgresql:/app:S3cr3t@db.internal/app"})
+
+    assert run.last.returncode == 2, run.last.stdout + run.last.stderr
+    assert run.outputs["exit-code"] == "2"
+    annotations = [line for line in run.last.stdout.splitlines() if line.startswith("::")]
+    assert len(annotations) == 1
+    assert annotations[0].startswith("::error title=check-migrations::migrate-core: ")
+    assert "postgresql:/app:***@db.internal/app" in annotations[0]
+    report_text = Path(run.outputs["report"]).read_text(encoding="utf-8")
+    report = json.loads(report_text)
+    assert report["ok"] is False and report["exit_code"] == 2
+    assert "postgresql:/app:***@db.internal/app" in report["error"]
+    for text in (run.last.stdout, run.last.stderr, report_text, run.summary):
+        assert "S3cr3t" not in text
+
+
+def test_the_default_python_is_the_one_on_path() -> None:
+    """setup-python would replace the job's Python for every later step: only on request."""
+    action = load_action()
+    assert action["inputs"]["python-version"]["default"] == ""
+    (setup,) = [s for s in action["runs"]["steps"] if "uses" in s]
+    assert setup["if"] == "inputs.python-version != ''"
+
+
+def _readme_yaml_blocks() -> list[Any]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", text, re.S)]
+
+
+def test_the_readme_snippets_name_revisions_that_exist_and_inputs_the_action_has() -> None:
+    """Copied as written, the snippets must work: a tag that was never made does not."""
+    tags = set(
+        subprocess.run(
+            ["git", "tag", "--list"], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.split()
+    )
+
+    def exists(revision: str) -> bool:
+        # No release is tagged yet: "main" is the branch this repository is developed on.
+        return revision == "main" or revision in tags or re.fullmatch("[0-9a-f]{40}", revision)
+
+    revisions: list[str] = []
+    inputs = set(load_action()["inputs"])
+    for block in _readme_yaml_blocks():
+        if not isinstance(block, dict):
+            continue
+        for repo in block.get("repos", []):
+            if "migrate-core" in str(repo.get("repo", "")):
+                revisions.append(str(repo["rev"]))
+        for job in block.get("jobs", {}).values():
+            for step in job.get("steps", []):
+                uses = str(step.get("uses", ""))
+                if uses.split("@")[0].endswith("/migrate-core"):
+                    revisions.append(uses.split("@", 1)[1])
+                    assert set(step.get("with", {})) <= inputs, step
+    assert len(revisions) >= 2, "the Pre-commit and Action snippets were not found"
+    for revision in revisions:
+        assert exists(revision), (
+            f"the README pins migrate-core to {revision!r}, which does not exist"
+        )

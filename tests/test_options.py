@@ -98,3 +98,18 @@ def test_skip_takes_only_check_names_on_both_sides(capsys: pytest.CaptureFixture
 
     result = CliRunner().invoke(click_options(command, console.check_names), ["--skip", "nope"])
     assert result.exit_code == 2 and "'nope' is not one of" in result.output
+
+
+def test_the_check_database_url_comes_from_the_environment_for_both_parsers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The Action passes the URL this way: a command line is visible in the process list."""
+    from migrate_core.options import CHECK_DATABASE_URL_ENV
+
+    monkeypatch.setenv(CHECK_DATABASE_URL_ENV, "postgresql://ci:pw@db/postgres")
+    assert _hook_parse([]).database_url == "postgresql://ci:pw@db/postgres"
+    assert _click_parse([]).database_url == "postgresql://ci:pw@db/postgres"
+    # The flag wins; an empty variable (an empty Action input) is no URL.
+    assert _hook_parse(["--database-url", "sqlite:///x.db"]).database_url == "sqlite:///x.db"
+    monkeypatch.setenv(CHECK_DATABASE_URL_ENV, "")
+    assert _click_parse([]).database_url is None

@@ -9,6 +9,7 @@ asks it.
 
 from __future__ import annotations
 
+import re
 import time
 import zlib
 from collections.abc import Callable
@@ -23,26 +24,96 @@ from migrate_core.errors import DatabaseConnectionError
 from migrate_core.errors import LockTimeout
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
     from sqlalchemy.engine import Connection
     from sqlalchemy.engine import Engine
 
 LOCK_NAME = "migrate_core"
 
 
+#: ``scheme:/`` or ``scheme://``: a URL with a typo in its slashes carries its password all the same.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:/+")
+#: Query parameters that carry a secret (``?password=``, ``&sslpassword=``, ``&token=``). The
+#: value ends only where another ``&name=`` begins, so an unencoded ``&`` in it stays hidden.
+_SECRET_PARAMETER = re.compile(
+    r"(?P<key>[?&;][A-Za-z0-9_.\-]*(?:pass|pwd|secret|token)[A-Za-z0-9_.\-]*=)"
+    r"(?P<value>.*?)(?=&[A-Za-z_][A-Za-z0-9_.\-]*=|$)",
+    re.DOTALL | re.IGNORECASE,
+)
+MASK = "***"
+
+
 def mask_url(url: Any) -> str:
-    """The URL as a string with its password replaced by ``***``."""
-    from sqlalchemy.engine import make_url
+    """The URL as a string with every credential in it replaced by ``***``.
+
+    Every message that shows a database URL goes through here. It works on the
+    text, not on a parse, because the URLs that need it most are the ones that do
+    not parse: a missing ``//``, an unencoded ``@`` or ``/`` in the password. The
+    user information is everything before the *last* ``@`` (host names have none),
+    so an ``@`` in a password hides more, never less; what follows the user name
+    there is masked whole. Secret query parameters are masked too.
+    """
+    # Query secrets first: an ``@`` in one would otherwise pass for the end of the user information.
+    text = _SECRET_PARAMETER.sub(lambda m: m["key"] + MASK, _url_text(url))
+    if "@" in text:
+        credentials, host = text.rsplit("@", 1)
+        scheme = _SCHEME.match(credentials)
+        if scheme is None:
+            # No ``//``: ``postgresql:user:pw`` or ``user:pw`` cannot be told apart from
+            # ``scheme:user``, so everything after the first colon goes.
+            head, colon, _ = credentials.partition(":")
+            credentials = f"{head}:{MASK}" if colon else credentials
+        else:
+            user = credentials[scheme.end() :]
+            if ":" in user or "@" in user:
+                user = re.split("[:@]", user, maxsplit=1)[0]
+                credentials = f"{scheme.group()}{user}:{MASK}"
+        text = f"{credentials}@{host}"
+    return text
+
+
+def _url_text(url: Any) -> str:
+    """A SQLAlchemy ``URL`` rendered with its password (masked by :func:`mask_url` next:
+    the object's own masking leaves secrets in the query alone), anything else as text."""
+    render = getattr(url, "render_as_string", None)
+    if callable(render):
+        try:
+            return str(render(hide_password=False))
+        except Exception:  # not a URL after all; fall back to its text
+            pass
+    return str(url)
+
+
+def hide_secrets(text: str, url: Any) -> str:
+    """``text`` (a driver's message, say) with ``url``'s password taken out wherever it
+    appears: drivers may echo a parameter, and a message is no place for a password."""
+    password: str | None = None
+    try:
+        password = parse_url(url).password
+    except Exception:  # a URL that does not parse: its text is masked, not parsed
+        password = None
+    if password and len(password) >= 3:
+        text = text.replace(password, MASK)
+    return text
+
+
+def parse_url(url: Any) -> URL:
+    """``url`` as SQLAlchemy's ``URL``, or a :class:`ConfigError` naming it, masked.
+
+    SQLAlchemy raises ``ValueError`` for a port that is not a number and
+    ``ArgumentError`` for text it cannot read; both are the user's input."""
+    import sqlalchemy as sa
 
     try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        text = str(url)
-        if "@" in text and "://" in text:
-            scheme, rest = text.split("://", 1)
-            creds, host = rest.rsplit("@", 1)
-            user = creds.split(":", 1)[0]
-            return f"{scheme}://{user}:***@{host}"
-        return text
+        return sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        raise ConfigError(
+            f"not a database URL: {mask_url(url)} "
+            "(expected dialect+driver://user:password@host:port/database)"
+        ) from None
+    except ValueError as exc:
+        reason = "its port is not a number" if "int()" in str(exc) else str(exc)
+        raise ConfigError(f"not a database URL: {mask_url(url)}: {reason}") from None
 
 
 def create_engine(url: str, *, scratch: bool = False, **kwargs: Any) -> Engine:
@@ -51,10 +122,7 @@ def create_engine(url: str, *, scratch: bool = False, **kwargs: Any) -> Engine:
     import sqlalchemy as sa
     from sqlalchemy.pool import NullPool
 
-    try:
-        parsed = sa.engine.make_url(url)
-    except sa.exc.ArgumentError:
-        raise ConfigError(f"not a database URL: {mask_url(url)}") from None
+    parsed = parse_url(url)
     try:
         backend = dialects.get(parsed)
     except ConfigError as exc:
@@ -71,11 +139,22 @@ def create_engine(url: str, *, scratch: bool = False, **kwargs: Any) -> Engine:
         ) from None
     except sa.exc.NoSuchModuleError as exc:
         raise ConfigError(f"unknown database dialect in {mask_url(url)}: {exc}") from None
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"{mask_url(url)}: {hide_secrets(_parameter_error(parsed, exc), url)}"
+        ) from None
     backend.configure_engine(engine, scratch=scratch)
     return engine
 
 
 def connect(engine: Engine) -> Connection:
+    """A connection, or one line naming the masked URL and the reason.
+
+    Besides the database's refusals (``DBAPIError``), a driver raises whatever its
+    parsing of the URL's parameters raises (``connect_timeout=abc`` is a ValueError
+    in PyMySQL, an unknown charset an AttributeError, a missing ``ssl_ca`` file a
+    FileNotFoundError): those are the user's input too, so they get the same one
+    line, never a traceback."""
     import sqlalchemy as sa
 
     try:
@@ -83,8 +162,33 @@ def connect(engine: Engine) -> Connection:
     except sa.exc.DBAPIError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
         raise DatabaseConnectionError(
-            f"cannot connect to {mask_url(engine.url)}: {reason}"
+            f"cannot connect to {mask_url(engine.url)}: {hide_secrets(reason, engine.url)}"
         ) from None
+    except Exception as exc:
+        # Anything else the driver raises while connecting comes from what the URL asks
+        # for (a CA file that is not there, a parameter it cannot read): one line too.
+        problem = dialects.get(engine).url_problem(engine.url, exc)
+        reason = f"{problem}; fix the URL" if problem else _parameter_error(engine.url, exc)
+        raise DatabaseConnectionError(
+            f"cannot connect to {mask_url(engine.url)}: {hide_secrets(reason, engine.url)}"
+        ) from None
+
+
+def _parameter_error(url: URL, exc: BaseException) -> str:
+    """A driver's complaint about the URL's query parameters, naming the one it is about
+    when its value is in the complaint (``invalid literal for int(): 'abc'`` names none)."""
+    text = str(exc)
+    suspects = [
+        f"{key}={value}"
+        for key, value in url.query.items()
+        if isinstance(value, str) and value and value in text
+    ]
+    which = (
+        f"the parameter {', '.join(suspects)} is not valid"
+        if suspects
+        else "the driver refused what the URL asks for"
+    )
+    return f"{which} ({describe_db_error(exc)}); fix the URL"
 
 
 @contextmanager

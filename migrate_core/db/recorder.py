@@ -8,6 +8,8 @@ is the SHA-256 of the migration file when it was applied, so ``migrate`` and
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from typing import Any
@@ -44,6 +46,33 @@ def history_table(metadata: Any = None) -> Any:
     )
 
 
+@contextmanager
+def _refusals(connection: Connection, doing: str, rights: str) -> Iterator[None]:
+    """The database's refusal of ``doing`` as one line naming the table, the database and
+    the rights the role needs, instead of SQLAlchemy's traceback with the SQL echoed."""
+    import sqlalchemy as sa
+
+    from migrate_core.db.engine import describe_db_error
+    from migrate_core.db.engine import hide_secrets
+    from migrate_core.db.engine import mask_url
+    from migrate_core.errors import HistoryTableError
+
+    try:
+        yield
+    except sa.exc.DBAPIError as exc:
+        url = connection.engine.url
+        reason = hide_secrets(describe_db_error(exc), url)
+        raise HistoryTableError(
+            f"cannot {doing} the history table {TABLE_NAME} on {mask_url(url)}: {reason}; "
+            f"the role needs {rights} (or run as the role that owns it)"
+        ) from None
+
+
+#: What to grant, said in full wherever the refusal came: granting only what the first
+#: refusal named would meet the next one.
+_READ = _WRITE = "SELECT, INSERT and DELETE on it (showmigrations: SELECT)"
+
+
 class MigrationRecorder:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
@@ -53,14 +82,19 @@ class MigrationRecorder:
     def has_table(self) -> bool:
         import sqlalchemy as sa
 
-        return sa.inspect(self.connection).has_table(TABLE_NAME)
+        with _refusals(self.connection, "look for", _READ):
+            return sa.inspect(self.connection).has_table(TABLE_NAME)
 
     def ensure_table(self) -> None:
         """Create the history table if it is missing (committed at once, outside migrations)."""
-        import sqlalchemy as sa
-
         if self.has_table():
             return
+        with _refusals(self.connection, "create", f"CREATE on the schema, then {_WRITE}"):
+            self._create()
+
+    def _create(self) -> None:
+        import sqlalchemy as sa
+
         try:
             self.table.create(self.connection, checkfirst=True)
             if self.connection.in_transaction():
@@ -76,7 +110,8 @@ class MigrationRecorder:
     def applied(self) -> dict[Key, AppliedMigration]:
         if not self.has_table():
             return {}
-        rows = self.connection.execute(self.table.select().order_by(self.table.c.id))
+        with _refusals(self.connection, "read", _READ):
+            rows = self.connection.execute(self.table.select().order_by(self.table.c.id)).all()
         out = {}
         for row in rows:
             out[(row.app, row.name)] = AppliedMigration(
@@ -86,6 +121,10 @@ class MigrationRecorder:
 
     def record_applied(self, app: str, name: str, checksum: str | None) -> None:
         # One statement with parameters, compiled once for the whole run.
+        with _refusals(self.connection, "write", _WRITE):
+            self._record(app, name, checksum)
+
+    def _record(self, app: str, name: str, checksum: str | None) -> None:
         self.connection.execute(
             self._insert,
             {
@@ -98,9 +137,13 @@ class MigrationRecorder:
 
     def record_unapplied(self, app: str, name: str) -> None:
         t = self.table
-        self.connection.execute(t.delete().where(t.c.app == app, t.c.name == name))
+        with _refusals(self.connection, "write", _WRITE):
+            self.connection.execute(t.delete().where(t.c.app == app, t.c.name == name))
 
     def is_applied(self, app: str, name: str) -> bool:
         t = self.table
-        row = self.connection.execute(t.select().where(t.c.app == app, t.c.name == name)).first()
+        with _refusals(self.connection, "read", _READ):
+            row = self.connection.execute(
+                t.select().where(t.c.app == app, t.c.name == name)
+            ).first()
         return row is not None

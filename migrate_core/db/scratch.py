@@ -58,7 +58,7 @@ def scratch_database(url: str | None = None, *, label: str = "") -> Iterator[str
             shutil.rmtree(folder, ignore_errors=True)
         return
     assert url is not None  # the default dialect keeps its databases in files
-    parsed = sa.engine.make_url(url)
+    parsed = db.parse_url(url)
     name = f"{PREFIX}{label + '_' if label else ''}{secrets.token_hex(6)}"
     admin = db.create_engine(
         backend.admin_url(parsed).render_as_string(hide_password=False),

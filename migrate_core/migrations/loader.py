@@ -116,21 +116,27 @@ def import_migration(
     sys.modules[module_name] = module
     try:
         exec(code, module.__dict__)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
+        # SystemExit too: a file that calls sys.exit() would end the command silently.
         line = _line_in(exc, str(path))
         where = f"{path}:{line}" if line else str(path)
+        what = (
+            f"called sys.exit({exc.code!r}); a migration file must not exit"
+            if isinstance(exc, SystemExit)
+            else f"{type(exc).__name__}: {exc}"
+        )
         raise BadMigrationError(
-            f"{where}: migration {app}.{name} failed to import: {type(exc).__name__}: {exc}"
-            + _import_fix(exc),
+            f"{where}: migration {app}.{name} failed to import: {what}" + _import_fix(exc),
             path=str(path),
             line=line,
-        ) from exc
+        ) from None
     cls = module.__dict__.get("Migration")
     if not (isinstance(cls, type) and issubclass(cls, Migration)):
         raise BadMigrationError(
             f"{path}: no class Migration(migrations.Migration) in migration {app}.{name}",
             path=str(path),
         )
+    _validate_declaration(cls, f"{path}: migration {app}.{name}", str(path))
     migration = cls(name, app, path=path, checksum=checksum)
     _validate(migration)
     return migration
@@ -195,6 +201,47 @@ def self_contained(code: Any) -> bool:
     return True
 
 
+def _is_pair(value: Any) -> bool:
+    return (
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and all(isinstance(x, str) for x in value)
+    )
+
+
+def _validate_declaration(cls: type[Migration], where: str, path: str) -> None:
+    """The class attributes as written, before ``Migration`` turns them into lists.
+
+    Read raw, a flat ``("shop", "0001_initial")`` is recognisable and gets its fix;
+    after conversion it would be the characters of "shop".
+    """
+    for attr in ("dependencies", "replaces", "run_before"):
+        value = getattr(cls, attr)
+        if _is_pair(value):
+            app, name = value
+            raise BadMigrationError(
+                f"{where}: {attr} = {tuple(value)!r} is one (app, name) pair, not a tuple of "
+                f"them; write {attr} = (({app!r}, {name!r}),)",
+                path=path,
+            )
+        if not isinstance(value, (tuple, list)):
+            raise BadMigrationError(
+                f"{where}: {attr} must be a tuple of (app, name) pairs, got {value!r}", path=path
+            )
+        for dep in value:
+            if not _is_pair(dep):
+                raise BadMigrationError(
+                    f"{where}: {attr} must hold (app, name) pairs, got {dep!r}", path=path
+                )
+    operations = cls.operations
+    if not isinstance(operations, (tuple, list)):
+        raise BadMigrationError(
+            f"{where}: operations must be a tuple of operations, got {operations!r}; "
+            "write operations = (operation,)",
+            path=path,
+        )
+
+
 def _line_in(exc: BaseException, path: str) -> int | None:
     line = None
     for frame in traceback.extract_tb(exc.__traceback__):
@@ -207,15 +254,6 @@ def _validate(migration: Migration) -> None:
     from migrate_core.migrations.operations.base import Operation
 
     where = f"{migration.path}: migration {migration}"
-    for attr in ("dependencies", "replaces", "run_before"):
-        for dep in getattr(migration, attr):
-            if not (
-                isinstance(dep, tuple) and len(dep) == 2 and all(isinstance(x, str) for x in dep)
-            ):
-                raise BadMigrationError(
-                    f"{where}: {attr} must hold (app, name) pairs, got {dep!r}",
-                    path=str(migration.path),
-                )
     accept = migration.accept
     if not (isinstance(accept, (tuple, list)) and all(isinstance(code, str) for code in accept)):
         raise BadMigrationError(

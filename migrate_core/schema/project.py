@@ -66,6 +66,11 @@ def _import_error(exc: BaseException, module: str, root: Path) -> ModelImportErr
             shown = path
         where = f"{shown}:{line}: " if line else f"{shown}: "
     detail = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+    if isinstance(exc, SystemExit):
+        detail = (
+            f"it called sys.exit({exc.code!r}); a models module must not exit "
+            '(put script code under if __name__ == "__main__":)'
+        )
     hint = ""
     if isinstance(exc, ModuleNotFoundError):
         hint = (
@@ -98,7 +103,9 @@ def import_models(app: AppConfig, root: Path) -> Any:
     module_name = app.models_module
     try:
         module = importlib.import_module(module_name)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
+        # SystemExit too: a models module that calls sys.exit() would end the command
+        # (and the commit hook) silently, with its own exit code.
         raise _import_error(exc, module_name, root.resolve()) from None
     attr = app.models_attr
     if attr is None:

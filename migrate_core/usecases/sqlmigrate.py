@@ -47,13 +47,22 @@ def sql_for_migration(
 
 
 def configured_dialect(config: Config) -> str | None:
-    """The dialect of the configured database URL, read from the URL alone (no connection)."""
-    from migrate_core.config import ENV_DATABASE_URL
+    """The dialect of the configured database URL, read from the URL alone (no connection).
 
-    url = os.environ.get(ENV_DATABASE_URL) or config.database_url
+    A URL that names no dialect we know is an error, not a quiet fall back to SQLite:
+    the SQL printed would be another database's, and look right.
+    """
+    from migrate_core.config import ENV_DATABASE_URL
+    from migrate_core.errors import ConfigError
+
+    from_env = os.environ.get(ENV_DATABASE_URL)
+    url = from_env or config.database_url
     if not url:
         return None
+    source = ENV_DATABASE_URL if from_env else f"database-url in {config.path}"
     try:
-        return dialects.name_of(url)
-    except Exception:
-        return None  # an unusable URL is migrate's error to report; sqlmigrate needs none
+        return dialects.get(url).name
+    except ConfigError as exc:
+        raise ConfigError(
+            f"{source}: {exc}; or name the SQL dialect: --dialect {'|'.join(dialects.names())}"
+        ) from None

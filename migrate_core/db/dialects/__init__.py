@@ -72,9 +72,9 @@ def name_of(source: Any) -> str:
     if isinstance(source, str):
         if _NAME.match(source):
             return source
-        from sqlalchemy.engine import make_url  # anything else is a URL, or not valid at all
+        from migrate_core.db.engine import parse_url  # anything else is a URL, or not valid
 
-        return str(make_url(source).get_backend_name())
+        return str(parse_url(source).get_backend_name())
     if hasattr(source, "get_backend_name"):  # sqlalchemy.engine.URL
         return str(source.get_backend_name())
     if hasattr(source, "dialect"):  # Engine, Connection
@@ -90,14 +90,10 @@ def name_of_url(url: str | None, *, option: str) -> str:
     """
     if not url:
         return DEFAULT
-    from sqlalchemy.exc import ArgumentError
-
-    from migrate_core.db.engine import mask_url
-
     try:
         return name_of(url)
-    except ArgumentError:
-        raise ConfigError(f"{option}: not a database URL: {mask_url(url)}") from None
+    except ConfigError as exc:
+        raise ConfigError(f"{option}: {exc}") from None
 
 
 def editor(connection: Any) -> SchemaEditor:

@@ -104,6 +104,12 @@ class Backend:
     def configure_engine(self, engine: Engine, *, scratch: bool) -> None:
         """Event listeners on a new engine. ``scratch``: durability is not worth a disk sync."""
 
+    def url_problem(self, url: Any, error: BaseException) -> str | None:
+        """What is wrong with ``url``'s parameters, when the driver's ``error`` on connecting
+        does not say it (PyMySQL answers an unknown charset with an AttributeError).
+        None: the error says it well enough."""
+        return None
+
     # -- the migration lock ------------------------------------------------------------------------
 
     def try_lock(self, connection: Connection, key: int) -> bool:

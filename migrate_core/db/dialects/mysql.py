@@ -269,6 +269,17 @@ class MySQLBackend(Backend):
         restrict_is_no_action=True,
     )
 
+    def url_problem(self, url: Any, error: BaseException) -> str | None:
+        charset = url.query.get("charset")
+        if isinstance(charset, str):
+            try:
+                from pymysql.charset import charset_by_name
+            except ImportError:  # another driver: its own error says it
+                return None
+            if charset_by_name(charset) is None:
+                return f"unknown charset {charset!r} (e.g. charset=utf8mb4)"
+        return None
+
     @property
     def editor_class(self) -> type[SchemaEditor]:
         return MySQLSchemaEditor

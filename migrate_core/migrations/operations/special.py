@@ -25,6 +25,16 @@ def _as_statements(sql: str | Sequence[str]) -> list[str]:
     return [s for s in sql if s.strip()]
 
 
+def _check_sql(sql: Any, name: str) -> None:
+    """Refused when the file is loaded, as every operation checks its own arguments:
+    not at ``migrate`` time as a traceback from deep inside the run."""
+    if isinstance(sql, str):
+        return
+    if isinstance(sql, (list, tuple)) and all(isinstance(s, str) for s in sql):
+        return
+    raise TypeError(f"RunSQL {name} must be SQL text or a list of statements, got {sql!r}")
+
+
 class RunSQL(Operation):
     """Run raw SQL. Without ``reverse_sql`` the migration cannot be rolled back.
 
@@ -41,6 +51,15 @@ class RunSQL(Operation):
         reverse_sql: str | Sequence[str] | None = None,
         state_operations: Sequence[Operation] = (),
     ) -> None:
+        _check_sql(sql, "sql")
+        if reverse_sql is not None:
+            _check_sql(reverse_sql, "reverse_sql")
+        if not isinstance(state_operations, (list, tuple)) or not all(
+            isinstance(op, Operation) for op in state_operations
+        ):
+            raise TypeError(
+                f"RunSQL state_operations must be a list of operations, got {state_operations!r}"
+            )
         self.sql = sql
         self.reverse_sql = reverse_sql
         self.state_operations = list(state_operations)
