@@ -112,6 +112,12 @@ class MigrationFailed(MigrateCoreError):
         self.error = error
 
 
+class MigrationInterrupted(MigrationFailed):
+    """Ctrl-C or SIGTERM stopped a migration; its message says what was rolled back."""
+
+    exit_code = 130  # EXIT_INTERRUPTED, as for any other interrupt
+
+
 class QuestionRequired(MigrateCoreError):
     """makemigrations needs an answer only a human can give (``--noinput`` was used)."""
 
