@@ -242,6 +242,9 @@ class _ProgressPrinter:
             if p.event == "wait":
                 click.echo("Waiting for another migrate run to finish...", err=True)
             return
+        if p.event == "note":
+            click.echo(p.message)
+            return
         verb = "Unapplying" if p.backwards else "Applying"
         if p.event == "start":
             click.echo(f"  {verb} {p.migration}...", nl=False)

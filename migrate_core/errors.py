@@ -118,6 +118,15 @@ class MigrationInterrupted(MigrationFailed):
     exit_code = 130  # EXIT_INTERRUPTED, as for any other interrupt
 
 
+class InterruptedMigrationError(MigrateCoreError):
+    """A migration a killed run left half done, where the database cannot tell how far it got.
+
+    Only a person can answer (exit 3); the message says what to check and how to record it.
+    """
+
+    exit_code = 3
+
+
 class QuestionRequired(MigrateCoreError):
     """makemigrations needs an answer only a human can give (``--noinput`` was used)."""
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -19,12 +21,16 @@ from pathlib import Path
 
 import pytest
 from helpers_engine import MODELS
+from helpers_engine import cli
+from helpers_engine import dialect_of
 from helpers_engine import dispose_engines
-from helpers_engine import history
+from helpers_engine import execute
 from helpers_engine import migrate
 from helpers_engine import rows
 from helpers_engine import snapshot
 from helpers_engine import write_migration
+
+from migrate_core.db.recorder import TABLE_NAME
 
 MIGRATE_CORE = Path(sys.executable).with_name("migrate-core")
 
@@ -57,7 +63,11 @@ def wait_for_signal(connection):
 
 
 def _applied(url: str) -> list[str]:
-    return [name for _app, name, _checksum in history(url)]
+    """Finished migrations (a row with a state is one started and not finished)."""
+    return [
+        name
+        for (name,) in rows(url, f"SELECT name FROM {TABLE_NAME} WHERE state IS NULL ORDER BY id")
+    ]
 
 
 def _chain(project: Path, third: str, *, prelude: str = "", attributes: str = "") -> None:
@@ -256,3 +266,158 @@ def test_data_only_migration_is_one_transaction(project: Path, db_url: str) -> N
     )
     assert rows(db_url, "SELECT count(*) FROM author") == [(0,)]
     assert _applied(db_url) == ["0001_initial"]
+
+
+# -- a migration a killed run left half done -------------------------------------------------------
+
+TWO_COLUMNS = PHONE + '\nmigrations.AddField("author", sa.Column("fax", sa.String(length=20))),'
+
+
+def _leave_started(url: str, name: str, state: str) -> None:
+    """What a run killed between two operations of ``name`` leaves in the history table."""
+    execute(
+        url,
+        f"INSERT INTO {TABLE_NAME} (app, name, applied_at, checksum, state) "
+        f"VALUES ('shop', '{name}', CURRENT_TIMESTAMP, NULL, '{state}')",
+    )
+
+
+def test_rerun_resumes_after_the_operation_found_in_the_database(
+    project: Path, db_url: str
+) -> None:
+    _chain(project, TWO_COLUMNS)
+    migrate(db_url, "shop", "0002")
+    # Killed after the first ALTER committed, before its progress was written.
+    execute(db_url, "ALTER TABLE author ADD COLUMN phone VARCHAR(20)")
+    _leave_started(db_url, "0003_third", "applying:0")
+
+    result = migrate(db_url)
+    assert "shop.0003_third was interrupted while applying" in result.stdout
+    assert "Add column phone to author: in the database" in result.stdout
+    assert "Applying shop.0003_third... OK" in result.stdout
+    assert _applied(db_url) == ["0001_initial", "0002_email", "0003_third"]
+    assert {"phone", "fax"} <= set(snapshot(db_url).tables["author"].columns)
+    assert rows(db_url, f"SELECT count(*) FROM {TABLE_NAME} WHERE state IS NOT NULL") == [(0,)]
+
+
+def test_rerun_runs_the_operation_not_found_in_the_database(project: Path, db_url: str) -> None:
+    _chain(project, TWO_COLUMNS)
+    migrate(db_url, "shop", "0002")
+    _leave_started(db_url, "0003_third", "applying:0")  # killed before its first ALTER
+    result = migrate(db_url)
+    assert "Add column phone to author: not in the database" in result.stdout
+    assert _applied(db_url) == ["0001_initial", "0002_email", "0003_third"]
+    assert {"phone", "fax"} <= set(snapshot(db_url).tables["author"].columns)
+
+
+def test_what_the_schema_cannot_show_stops_with_the_exact_fix(project: Path, db_url: str) -> None:
+    _chain(
+        project,
+        PHONE + '\nmigrations.RunSQL("CREATE TABLE note (id INTEGER PRIMARY KEY)", '
+        'reverse_sql="DROP TABLE note"),',
+        attributes="atomic = False",
+    )
+    migrate(db_url, "shop", "0002")
+    execute(db_url, "ALTER TABLE author ADD COLUMN phone VARCHAR(20)")
+    _leave_started(db_url, "0003_third", "applying:1")  # killed in the RunSQL
+    result = migrate(db_url, expect=3)
+    assert "was interrupted while applying" in result.stderr
+    assert "recorded as done: Add column phone to author" in result.stderr
+    assert "0003_third.py" in result.stderr and "cannot be read from the schema" in result.stderr
+    fix = re.search(r"it did not run: (UPDATE .*;)", result.stderr)
+    assert fix is not None, result.stderr
+    assert "Traceback" not in result.stderr
+    assert _applied(db_url) == ["0001_initial", "0002_email"]  # nothing re-applied
+
+    execute(db_url, fix.group(1).rstrip(";"))
+    result = migrate(db_url)
+    assert "resuming where the history table was told to" in result.stdout
+    assert _applied(db_url) == ["0001_initial", "0002_email", "0003_third"]
+    assert "note" in snapshot(db_url).tables
+    assert "phone" in snapshot(db_url).tables["author"].columns
+
+
+def test_an_interrupted_migration_must_be_finished_first(project: Path, db_url: str) -> None:
+    _chain(project, TWO_COLUMNS)
+    migrate(db_url, "shop", "0002")
+    _leave_started(db_url, "0003_third", "applying:0")
+    result = migrate(db_url, "shop", "zero", expect=3)
+    assert "finish it first: migrate-core migrate shop 0003_third" in result.stderr
+    assert _applied(db_url) == ["0001_initial", "0002_email"]
+
+
+def test_history_table_of_an_older_version_gains_the_state_column(
+    sqlite_project: tuple[Path, str],
+) -> None:
+    project, url = sqlite_project
+    _chain(project, PHONE)
+    execute(
+        url,
+        f"CREATE TABLE {TABLE_NAME} (id INTEGER PRIMARY KEY, app VARCHAR(255) NOT NULL, "
+        "name VARCHAR(255) NOT NULL, applied_at DATETIME NOT NULL, checksum VARCHAR(64))",
+        f"INSERT INTO {TABLE_NAME} (app, name, applied_at) VALUES ('shop', '0001_initial', "
+        "CURRENT_TIMESTAMP)",
+        "CREATE TABLE author (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(50))",
+    )
+    assert "[X] 0001_initial" in cli("showmigrations", "--database-url", url).stdout
+    migrate(url)
+    assert _applied(url) == ["0001_initial", "0002_email", "0003_third"]
+    assert rows(url, f"SELECT count(*) FROM {TABLE_NAME} WHERE state IS NULL") == [(3,)]
+
+
+# A long chain, each migration several DDL statements: on MySQL/MariaDB each commits as it
+# runs, so a SIGKILL lands between two of them most of the time.
+def _long_chain(project: Path, length: int) -> list[str]:
+    names = []
+    previous: list[tuple[str, str]] = []
+    for i in range(length):
+        name = f"{i + 1:04d}_step"
+        if i == 0:
+            ops = AUTHOR
+        else:
+            ops = (
+                "\n".join(
+                    f'migrations.AddField("author", sa.Column("c{i}_{j}", sa.Integer())),'
+                    for j in range(3)
+                )
+                + f'\nmigrations.AddIndex("author", sa.Index("ix_author_c{i}_0", "c{i}_0")),'
+            )
+        write_migration(project, name, ops, previous)
+        previous = [("shop", name)]
+        names.append(name)
+    return names
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_points_then_rerun_ends_with_schema_equal_to_history(
+    project: Path, db_url: str, other_db_url: str, tmp_path: Path
+) -> None:
+    names = _long_chain(project, 12)
+    migrate(other_db_url)  # the reference: the same chain, never interrupted
+    reference = snapshot(other_db_url)
+    seed = int(os.environ.get("MC_TEST_SEED", "9"))
+    chance = random.Random(seed)
+    resumed = 0
+    for trial in range(5):
+        migrate(db_url, "shop", "zero")
+        proc = _start(project, db_url, tmp_path / "unused")
+        out = ""
+        # Kill once the run is under way: after a random number of migrations printed OK,
+        # plus a random part of the next one (a random point of the chain).
+        wanted = chance.randrange(0, len(names) - 1)
+        assert proc.stdout is not None
+        while out.count(" OK (") < wanted and proc.poll() is None:
+            out += proc.stdout.readline()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=chance.uniform(0.0, 0.15))
+        proc.kill()
+        proc.communicate()
+        result = migrate(db_url, expect=None)
+        context = f"seed {seed}, trial {trial}\n{result.stdout}\n{result.stderr}"
+        assert result.exit_code == 0, context
+        assert "Traceback" not in result.stderr, context
+        resumed += "was interrupted while applying" in result.stdout
+        assert _applied(db_url) == names, context
+        assert snapshot(db_url) == reference, context
+    if dialect_of(db_url) == "mysql":
+        assert resumed, f"seed {seed}: no kill landed inside a migration; try another seed"

@@ -29,9 +29,11 @@ from typing import Any
 from migrate_core.db import dialects
 from migrate_core.db import engine as db
 from migrate_core.db.recorder import AppliedMigration
+from migrate_core.db.recorder import InFlight
 from migrate_core.db.recorder import MigrationRecorder
 from migrate_core.db.schema_editor import SchemaEditor
 from migrate_core.errors import InconsistentHistoryError
+from migrate_core.errors import InterruptedMigrationError
 from migrate_core.errors import IrreversibleError
 from migrate_core.errors import MigrateCoreError
 from migrate_core.errors import MigrationFailed
@@ -56,13 +58,14 @@ Plan = list[tuple["Migration", bool]]
 class Progress:
     """What the executor reports while it runs; the CLI turns it into lines."""
 
-    event: str  # "start" | "done" | "skipped" | "wait"
+    event: str  # "start" | "done" | "skipped" | "wait" | "note" (``message``: what was found)
     migration: Migration | None = None
     backwards: bool = False
     fake: bool = False
     elapsed: float = 0.0
     index: int = 0
     total: int = 0
+    message: str = ""
 
 
 @dataclass
@@ -89,6 +92,8 @@ class MigrationExecutor:
         self._known_applied: set[Key] | None = None
         #: The operation running now (its index), for a failure that comes after it.
         self._current_step: int | None = None
+        #: Migrations a killed run left started and not finished, found inside the lock.
+        self._in_flight: dict[Key, InFlight] = {}
         self._editor: SchemaEditor | None = None
         self._history_ready = False
         self.recorder = MigrationRecorder(connection)
@@ -237,9 +242,40 @@ class MigrationExecutor:
         # Even for an empty plan: after a migrate run, the database says what it has
         # applied (nothing, on a fresh one) and showmigrations reads a real table.
         self.ensure_history()
+        self._in_flight = self._check_in_flight(plan)
         if not plan:
             return RunResult()
         return self._migrate(plan, fake=fake)
+
+    def _check_in_flight(self, plan: Plan) -> dict[Key, InFlight]:
+        """Migrations a killed run left half done (we hold the lock: nobody is running them).
+
+        Each must be resumed, in its own direction, before anything else moves: the plan
+        must take it there, or migrate stops and names the command that does.
+        """
+        found = {(e.app, e.name): e for e in self.recorder.in_flight()}
+        if self.connection.in_transaction():
+            self.connection.commit()
+        planned = {m.key: b for m, b in plan}
+        for key, entry in found.items():
+            if planned.get(key) is entry.backwards:
+                continue
+            app, name = key
+            if entry.backwards:
+                parents = (
+                    sorted(p for p in self.graph.nodes[key].parents if p[0] == app)
+                    if (key in self.graph)
+                    else []
+                )
+                target = parents[-1][1] if parents else "zero"
+                verb = "unapplying"
+            else:
+                target, verb = name, "applying"
+            raise InterruptedMigrationError(
+                f"{app}.{name} was interrupted while {verb} (the process was killed or lost its "
+                f"connection) and is half done; finish it first: migrate-core migrate {app} {target}"
+            )
+        return found
 
     def _migrate(self, plan: Plan, *, fake: bool = False) -> RunResult:
         result = RunResult()
@@ -302,14 +338,34 @@ class MigrationExecutor:
         """
         conn = self.connection
         self.ensure_history()  # a no-op inside migrate(), which ensured it before the plan
+        entry = self._in_flight.pop(migration.key, None)
+        skip = 0
+        if entry is not None and not fake:
+            # Before its "Applying" line: what a killed run left, and where we go on.
+            from migrate_core.db import recovery
+
+            resume = recovery.assess(
+                conn, migration, list(migration.steps(before, backwards=backwards)), entry
+            )
+            if conn.in_transaction():
+                conn.commit()
+            skip = resume.skip
+            for note in resume.notes:
+                self.progress(Progress("note", migration, backwards, message=note))
         self.progress(Progress("start", migration, backwards, fake, index=index, total=total))
         started = time.perf_counter()
         # Every state first: an operation that does not fit the chain fails before any DDL.
         steps = list(migration.steps(before, backwards=backwards))
-        transactional = migration.atomic and (
-            db.has_transactional_ddl(conn) or _data_only(migration, backwards)
+        # Where DDL commits as it runs, the history says "started" first and counts the
+        # operations done, so a killed run leaves a trace the next one can resume from.
+        tracked = entry is not None or not (
+            migration.atomic
+            and (db.has_transactional_ddl(conn) or _data_only(migration, backwards))
         )
-        ran: list[int] = []
+        transactional = not tracked
+        ran: list[int] = [step.index for step in steps[:skip]]
+        marked = entry is not None  # the history has a "started" row for it
+        steps = steps[skip:]
         self._current_step = None
         try:
             if transactional:
@@ -341,10 +397,26 @@ class MigrationExecutor:
                     return False
                 conn.commit()
                 if not fake:
+                    if entry is None:
+                        with conn.begin():
+                            self.recorder.record_started(
+                                migration.app,
+                                migration.name,
+                                migration.checksum,
+                                backwards=backwards,
+                            )
+                    marked = True
+
+                    def count(done: int) -> None:
+                        with conn.begin():
+                            self.recorder.record_progress(
+                                migration.app, migration.name, done, backwards=backwards
+                            )
+
                     with _autocommit(conn, enabled=not migration.atomic):
-                        self._run_steps(steps, ran, autocommit=True)
+                        self._run_steps(steps, ran, autocommit=True, on_step=count)
                 with conn.begin():
-                    self._record(migration, backwards)
+                    self._record(migration, backwards, tracked=marked)
         except _TransactionEnded as ended:
             self._rollback_quietly()
             raise self._ended_failure(migration, ended.index, backwards) from None
@@ -352,6 +424,8 @@ class MigrationExecutor:
             # Also KeyboardInterrupt (Ctrl-C, SIGTERM) and SystemExit (sys.exit() in a
             # RunPython): this migration is rolled back, and the report says so.
             self._rollback_quietly()
+            if marked:
+                self._unmark(migration, backwards)
             if isinstance(exc, Exception) and dialects.get(conn).is_lock_wait_timeout(exc):
                 raise  # nothing ran; the migration lock turns it into LockTimeout
             if not isinstance(exc, Exception | SystemExit | KeyboardInterrupt):
@@ -418,6 +492,20 @@ class MigrationExecutor:
         self._editor.reset()
         return self._editor
 
+    def _unmark(self, migration: Migration, backwards: bool) -> None:
+        """A failure we saw: the history says what it said before (the failure report tells
+        what was kept). Only a run that dies unseen leaves its "started" row behind."""
+        import sqlalchemy as sa
+
+        try:
+            with self.connection.begin():
+                if backwards:
+                    self.recorder.record_finished(migration.app, migration.name)
+                else:
+                    self.recorder.record_unapplied(migration.app, migration.name)
+        except sa.exc.DBAPIError:
+            self._rollback_quietly()  # the connection is gone; the next run resumes instead
+
     def _rollback_quietly(self) -> None:
         """Roll back what is open; a connection that is gone has nothing left to roll back."""
         import sqlalchemy as sa
@@ -435,6 +523,7 @@ class MigrationExecutor:
         *,
         autocommit: bool = False,
         transaction: Any = None,
+        on_step: Callable[[int], None] | None = None,
     ) -> None:
         """Run the steps of one migration, noting each that ran: a failure report says
         which operation failed and, where DDL is not transactional, which were kept.
@@ -453,8 +542,10 @@ class MigrationExecutor:
             ran.append(step.index)
             if autocommit and conn.in_transaction():
                 conn.commit()
+            if on_step is not None:
+                on_step(len(ran))
 
-    def _record(self, migration: Migration, backwards: bool) -> None:
+    def _record(self, migration: Migration, backwards: bool, *, tracked: bool = False) -> None:
         if self._known_applied is not None:
             if backwards:
                 self._known_applied.discard(migration.key)
@@ -464,6 +555,8 @@ class MigrationExecutor:
             self.recorder.record_unapplied(migration.app, migration.name)
             for app, name in migration.replaces:
                 self.recorder.record_unapplied(app, name)
+        elif tracked:
+            self.recorder.record_finished(migration.app, migration.name)
         else:
             self.recorder.record_applied(migration.app, migration.name, migration.checksum)
 
