@@ -47,7 +47,8 @@ def handle_errors(fn: F) -> F:
             _err(str(exc))
             sys.exit(exit_code_for(exc))
         except KeyboardInterrupt as exc:
-            _err("interrupted")
+            # A migration's interrupt carries what was rolled back and where the database is.
+            _err(str(exc) or "interrupted")
             sys.exit(exit_code_for(exc))
 
     return wrapper  # type: ignore[return-value]
@@ -288,7 +289,6 @@ def migrate(
     lock_timeout: float,
 ) -> None:
     """Apply migrations; with APP TARGET, move APP to exactly TARGET (a name, a prefix, or zero)."""
-    from migrate_core.errors import MigrationInterrupted
     from migrate_core.usecases import migrate as uc
 
     config = _config(ctx)
@@ -313,7 +313,7 @@ def migrate(
             lock_timeout=lock_timeout,
             progress=printer,
         )
-    except (MigrationInterrupted, KeyboardInterrupt):
+    except KeyboardInterrupt:  # also MigrationInterrupted, with what was rolled back
         printer.close("INTERRUPTED")
         raise
     except BaseException:

@@ -112,10 +112,12 @@ class MigrationFailed(MigrateCoreError):
         self.error = error
 
 
-class MigrationInterrupted(MigrationFailed):
-    """Ctrl-C or SIGTERM stopped a migration; its message says what was rolled back."""
+class MigrationInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped a migration; ``str(error)`` says what was rolled back.
 
-    exit_code = 130  # EXIT_INTERRUPTED, as for any other interrupt
+    Still a KeyboardInterrupt: whatever catches errors on the way up (a check reporting
+    a migration that failed) must let an interrupt through, to its cleanup and exit 130.
+    """
 
 
 class InterruptedMigrationError(MigrateCoreError):

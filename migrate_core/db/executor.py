@@ -430,7 +430,10 @@ class MigrationExecutor:
                 raise  # nothing ran; the migration lock turns it into LockTimeout
             if not isinstance(exc, Exception | SystemExit | KeyboardInterrupt):
                 raise
-            raise self._failure(migration, exc, backwards, ran, transactional) from exc
+            failure = self._failure(migration, exc, backwards, ran, transactional)
+            if isinstance(exc, KeyboardInterrupt):
+                raise MigrationInterrupted(str(failure)) from exc
+            raise failure from exc
         self.progress(
             Progress(
                 "done",
@@ -628,8 +631,7 @@ class MigrationExecutor:
         else:
             lines.append(f"No operation of {migration.name} ran; the database is at {at}.")
         in_range = 0 <= failed < len(ops)
-        kind = MigrationInterrupted if isinstance(exc, KeyboardInterrupt) else MigrationFailed
-        return kind(
+        return MigrationFailed(
             "\n".join(lines),
             key=migration.key,
             op_index=failed if in_range else None,
