@@ -47,7 +47,8 @@ def handle_errors(fn: F) -> F:
             _err(str(exc))
             sys.exit(exit_code_for(exc))
         except KeyboardInterrupt as exc:
-            _err("interrupted")
+            # A migration's interrupt carries what was rolled back and where the database is.
+            _err(str(exc) or "interrupted")
             sys.exit(exit_code_for(exc))
 
     return wrapper  # type: ignore[return-value]
@@ -215,12 +216,21 @@ def _print_warning(event: Event) -> None:
         click.echo(f"warning: {event.message}", err=True)
 
 
-def _progress_printer() -> Callable[[Event], None]:
-    """Show a migrate run as it happens: warnings, the plan's header, each migration."""
-    from migrate_core.usecases.migrate import FileWarning
-    from migrate_core.usecases.migrate import PlanReady
+class _ProgressPrinter:
+    """Show a migrate run as it happens: warnings, the plan's header, each migration.
 
-    def show(p: Event) -> None:
+    "OK" is printed only once the migration's transaction has committed (the executor
+    reports "done" after it). ``close`` ends a line left open by a migration that never
+    finished, so the error that stopped it starts on a line of its own.
+    """
+
+    def __init__(self) -> None:
+        self.open = False
+
+    def __call__(self, p: Event) -> None:
+        from migrate_core.usecases.migrate import FileWarning
+        from migrate_core.usecases.migrate import PlanReady
+
         if isinstance(p, FileWarning):
             _print_warning(p)
             return
@@ -233,16 +243,25 @@ def _progress_printer() -> Callable[[Event], None]:
             if p.event == "wait":
                 click.echo("Waiting for another migrate run to finish...", err=True)
             return
+        if p.event == "note":
+            click.echo(p.message)
+            return
         verb = "Unapplying" if p.backwards else "Applying"
         if p.event == "start":
             click.echo(f"  {verb} {p.migration}...", nl=False)
-        elif p.event == "done":
+            self.open = True
+            return
+        self.open = False
+        if p.event == "done":
             suffix = " FAKED" if p.fake else f" {click.style('OK', fg='green')} ({p.elapsed:.2f}s)"
             click.echo(suffix)
         elif p.event == "skipped":
             click.echo(" skipped (another migrate run got there first)")
 
-    return show
+    def close(self, word: str) -> None:
+        if self.open:
+            click.echo(f" {click.style(word, fg='red')}")
+            self.open = False
 
 
 @main.command()
@@ -270,7 +289,6 @@ def migrate(
     lock_timeout: float,
 ) -> None:
     """Apply migrations; with APP TARGET, move APP to exactly TARGET (a name, a prefix, or zero)."""
-    from migrate_core.errors import MigrationFailed
     from migrate_core.usecases import migrate as uc
 
     config = _config(ctx)
@@ -279,6 +297,12 @@ def migrate(
         result = uc.migrate(config, url, app, target, plan_only=True, progress=_print_warning)
         _print_plan(result.plan)
         return
+    from migrate_core import console
+
+    # SIGTERM (a deploy timeout) unwinds like Ctrl-C: the migration in flight is rolled
+    # back and reported, instead of the process vanishing mid-line.
+    console.terminate_as_interrupt()
+    printer = _ProgressPrinter()
     try:
         result = uc.migrate(
             config,
@@ -287,10 +311,13 @@ def migrate(
             target,
             fake=fake,
             lock_timeout=lock_timeout,
-            progress=_progress_printer(),
+            progress=printer,
         )
-    except MigrationFailed:
-        click.echo(f" {click.style('FAILED', fg='red')}")
+    except KeyboardInterrupt:  # also MigrationInterrupted, with what was rolled back
+        printer.close("INTERRUPTED")
+        raise
+    except BaseException:
+        printer.close("FAILED")
         raise
     if not result.plan:
         click.echo("No migrations to apply." if not target else "Nothing to do: already there.")

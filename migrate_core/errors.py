@@ -116,6 +116,23 @@ class MigrationFailed(MigrateCoreError):
         self.error = error
 
 
+class MigrationInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped a migration; ``str(error)`` says what was rolled back.
+
+    Still a KeyboardInterrupt: whatever catches errors on the way up (a check reporting
+    a migration that failed) must let an interrupt through, to its cleanup and exit 130.
+    """
+
+
+class InterruptedMigrationError(MigrateCoreError):
+    """A migration a killed run left half done, where the database cannot tell how far it got.
+
+    Only a person can answer (exit 3); the message says what to check and how to record it.
+    """
+
+    exit_code = 3
+
+
 class QuestionRequired(MigrateCoreError):
     """makemigrations needs an answer only a human can give (``--noinput`` was used)."""
 

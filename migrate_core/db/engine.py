@@ -225,7 +225,15 @@ def migration_lock(
 
     backend = dialects.get(connection)
     if not backend.features.migration_lock:
-        yield
+        # SQLite: the write lock is the lock; its wait is the busy timeout, which ends in
+        # "database is locked" wherever a statement first needed the lock.
+        backend.wait_for_writers(connection, timeout, on_wait)
+        try:
+            yield
+        except Exception as exc:
+            if backend.is_lock_wait_timeout(exc):
+                raise _lock_timeout(connection, timeout) from None
+            raise
         return
     deadline = time.monotonic() + timeout
     waited = False
@@ -239,10 +247,7 @@ def migration_lock(
             on_wait()
         waited = True
         if time.monotonic() > deadline:
-            raise LockTimeout(
-                f"another migrate run holds the migration lock on {mask_url(connection.engine.url)} "
-                f"and did not finish within {timeout:.0f} s; try again when it is done"
-            )
+            raise _lock_timeout(connection, timeout)
         time.sleep(0.2)
     try:
         yield
@@ -254,6 +259,14 @@ def migration_lock(
             connection.commit()
         except sa.exc.DBAPIError:
             pass  # the connection is gone; the server released the lock with it
+
+
+def _lock_timeout(connection: Connection, timeout: float) -> LockTimeout:
+    """One message for every database, whatever its lock is."""
+    return LockTimeout(
+        f"another migrate run holds the migration lock on {mask_url(connection.engine.url)} "
+        f"and did not finish within {timeout:.0f} s; try again when it is done"
+    )
 
 
 def has_transactional_ddl(connection: Connection) -> bool:

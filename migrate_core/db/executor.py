@@ -3,8 +3,15 @@
 A plan is a list of ``(migration, backwards)`` pairs, computed the way Django
 does from targets: ``(app, name)`` to reach a migration, ``(app, None)`` for
 zero. Each migration and its history row commit together where the database has
-transactional DDL (PostgreSQL, SQLite); on MySQL/MariaDB DDL commits as it goes,
-so a failure says exactly which operations of the migration already ran.
+transactional DDL (PostgreSQL, SQLite), and a migration of data only (RunSQL DML,
+RunPython) everywhere; on MySQL/MariaDB DDL commits as it goes, so a failure says
+exactly which operations of the migration already ran.
+
+"OK" means kept: a migration's transaction commits before it is reported done, on
+every database, so whatever stops a run later (a failure, Ctrl-C, SIGTERM, a
+``sys.exit`` in a RunPython, SIGKILL) leaves every migration printed OK in place.
+An interrupt or ``SystemExit`` inside a migration rolls back that migration only and
+is reported like a failure, naming the operation it stopped in.
 """
 
 from __future__ import annotations
@@ -22,12 +29,15 @@ from typing import Any
 from migrate_core.db import dialects
 from migrate_core.db import engine as db
 from migrate_core.db.recorder import AppliedMigration
+from migrate_core.db.recorder import InFlight
 from migrate_core.db.recorder import MigrationRecorder
 from migrate_core.db.schema_editor import SchemaEditor
 from migrate_core.errors import InconsistentHistoryError
+from migrate_core.errors import InterruptedMigrationError
 from migrate_core.errors import IrreversibleError
 from migrate_core.errors import MigrateCoreError
 from migrate_core.errors import MigrationFailed
+from migrate_core.errors import MigrationInterrupted
 from migrate_core.migrations.graph import Key
 from migrate_core.migrations.graph import conflict_message
 from migrate_core.migrations.loader import MigrationLoader
@@ -48,13 +58,14 @@ Plan = list[tuple["Migration", bool]]
 class Progress:
     """What the executor reports while it runs; the CLI turns it into lines."""
 
-    event: str  # "start" | "done" | "skipped" | "wait"
+    event: str  # "start" | "done" | "skipped" | "wait" | "note" (``message``: what was found)
     migration: Migration | None = None
     backwards: bool = False
     fake: bool = False
     elapsed: float = 0.0
     index: int = 0
     total: int = 0
+    message: str = ""
 
 
 @dataclass
@@ -78,8 +89,11 @@ class MigrationExecutor:
         self.connection = connection
         self.config = config
         self.progress = progress or (lambda p: None)
-        self._nested = False
         self._known_applied: set[Key] | None = None
+        #: The operation running now (its index), for a failure that comes after it.
+        self._current_step: int | None = None
+        #: Migrations a killed run left started and not finished, found inside the lock.
+        self._in_flight: dict[Key, InFlight] = {}
         self._editor: SchemaEditor | None = None
         self._history_ready = False
         self.recorder = MigrationRecorder(connection)
@@ -220,38 +234,48 @@ class MigrationExecutor:
     def migrate(self, plan: Plan, *, fake: bool = False) -> RunResult:
         """Run a plan, creating the history table first if the database has none.
 
-        On SQLite the whole run is one write transaction with a savepoint
-        per migration: a failing migration still leaves no trace (its savepoint rolls
-        back) and the ones before it are kept (the run commits them), but the file is
-        synced once instead of once per migration, which on a slow disk is most of the
-        time a long chain takes. SQLite locks the whole database for a writer anyway.
+        Each migration commits on its own before it is reported done. (SQLite once ran
+        the whole plan in one transaction, to sync the file once; but then anything
+        that stopped the run after a migration printed OK took that migration back
+        with it, and a SIGKILL can never be reported. Correct output beats the sync.)
         """
         # Even for an empty plan: after a migrate run, the database says what it has
         # applied (nothing, on a fresh one) and showmigrations reads a real table.
         self.ensure_history()
+        self._in_flight = self._check_in_flight(plan)
         if not plan:
             return RunResult()
-        if not dialects.get(self.connection).features.one_transaction_per_run:
-            return self._migrate(plan, fake=fake)
+        return self._migrate(plan, fake=fake)
+
+    def _check_in_flight(self, plan: Plan) -> dict[Key, InFlight]:
+        """Migrations a killed run left half done (we hold the lock: nobody is running them).
+
+        Each must be resumed, in its own direction, before anything else moves: the plan
+        must take it there, or migrate stops and names the command that does.
+        """
+        found = {(e.app, e.name): e for e in self.recorder.in_flight()}
         if self.connection.in_transaction():
             self.connection.commit()
-        outer = self.connection.begin()
-        self._nested = True
-        # The write lock is ours from here to the end of the run: read the history once.
-        self._known_applied = set(self.recorder.applied())
-        try:
-            result = self._migrate(plan, fake=fake)
-        except MigrationFailed:
-            outer.commit()
-            raise
-        except BaseException:
-            outer.rollback()
-            raise
-        finally:
-            self._nested = False
-            self._known_applied = None
-        outer.commit()
-        return result
+        planned = {m.key: b for m, b in plan}
+        for key, entry in found.items():
+            if planned.get(key) is entry.backwards:
+                continue
+            app, name = key
+            if entry.backwards:
+                parents = (
+                    sorted(p for p in self.graph.nodes[key].parents if p[0] == app)
+                    if (key in self.graph)
+                    else []
+                )
+                target = parents[-1][1] if parents else "zero"
+                verb = "unapplying"
+            else:
+                target, verb = name, "applying"
+            raise InterruptedMigrationError(
+                f"{app}.{name} was interrupted while {verb} (the process was killed or lost its "
+                f"connection) and is half done; finish it first: migrate-core migrate {app} {target}"
+            )
+        return found
 
     def _migrate(self, plan: Plan, *, fake: bool = False) -> RunResult:
         result = RunResult()
@@ -313,16 +337,39 @@ class MigrationExecutor:
         history inside the lock). Raises MigrationFailed with the whole story.
         """
         conn = self.connection
-        self.ensure_history()  # a no-op inside migrate(), which ensured it before its transaction
+        self.ensure_history()  # a no-op inside migrate(), which ensured it before the plan
+        entry = self._in_flight.pop(migration.key, None)
+        skip = 0
+        if entry is not None and not fake:
+            # Before its "Applying" line: what a killed run left, and where we go on.
+            from migrate_core.db import recovery
+
+            resume = recovery.assess(
+                conn, migration, list(migration.steps(before, backwards=backwards)), entry
+            )
+            if conn.in_transaction():
+                conn.commit()
+            skip = resume.skip
+            for note in resume.notes:
+                self.progress(Progress("note", migration, backwards, message=note))
         self.progress(Progress("start", migration, backwards, fake, index=index, total=total))
         started = time.perf_counter()
         # Every state first: an operation that does not fit the chain fails before any DDL.
         steps = list(migration.steps(before, backwards=backwards))
-        transactional = db.has_transactional_ddl(conn) and (migration.atomic or self._nested)
-        ran: list[int] = []
+        # Where DDL commits as it runs, the history says "started" first and counts the
+        # operations done, so a killed run leaves a trace the next one can resume from.
+        tracked = entry is not None or not (
+            migration.atomic
+            and (db.has_transactional_ddl(conn) or _data_only(migration, backwards))
+        )
+        transactional = not tracked
+        ran: list[int] = [step.index for step in steps[:skip]]
+        marked = entry is not None  # the history has a "started" row for it
+        steps = steps[skip:]
+        self._current_step = None
         try:
             if transactional:
-                with conn.begin_nested() if self._nested else conn.begin():
+                with conn.begin() as transaction:
                     if self._already_done(migration, backwards):
                         self.progress(
                             Progress(
@@ -331,7 +378,15 @@ class MigrationExecutor:
                         )
                         return False
                     if not fake:
-                        self._run_steps(steps, ran)
+                        try:
+                            self._run_steps(steps, ran, transaction=transaction)
+                        except BaseException:
+                            # Asked before the with block rolls back: SQLAlchemy refuses the
+                            # next statement after a commit in a RunPython, and the commit,
+                            # not that refusal, is what the user must hear about.
+                            if self._current_step is not None and _ended(conn, transaction):
+                                raise _TransactionEnded(self._current_step) from None
+                            raise
                     self._record(migration, backwards)
             else:
                 if self._already_done(migration, backwards):
@@ -342,14 +397,43 @@ class MigrationExecutor:
                     return False
                 conn.commit()
                 if not fake:
+                    if entry is None:
+                        with conn.begin():
+                            self.recorder.record_started(
+                                migration.app,
+                                migration.name,
+                                migration.checksum,
+                                backwards=backwards,
+                            )
+                    marked = True
+
+                    def count(done: int) -> None:
+                        with conn.begin():
+                            self.recorder.record_progress(
+                                migration.app, migration.name, done, backwards=backwards
+                            )
+
                     with _autocommit(conn, enabled=not migration.atomic):
-                        self._run_steps(steps, ran, autocommit=True)
+                        self._run_steps(steps, ran, autocommit=True, on_step=count)
                 with conn.begin():
-                    self._record(migration, backwards)
-        except Exception as exc:
-            if conn.in_transaction() and not self._nested:
-                conn.rollback()
-            raise self._failure(migration, exc, backwards, ran, transactional) from exc
+                    self._record(migration, backwards, tracked=marked)
+        except _TransactionEnded as ended:
+            self._rollback_quietly()
+            raise self._ended_failure(migration, ended.index, backwards) from None
+        except BaseException as exc:
+            # Also KeyboardInterrupt (Ctrl-C, SIGTERM) and SystemExit (sys.exit() in a
+            # RunPython): this migration is rolled back, and the report says so.
+            self._rollback_quietly()
+            if marked:
+                self._unmark(migration, backwards)
+            if isinstance(exc, Exception) and dialects.get(conn).is_lock_wait_timeout(exc):
+                raise  # nothing ran; the migration lock turns it into LockTimeout
+            if not isinstance(exc, Exception | SystemExit | KeyboardInterrupt):
+                raise
+            failure = self._failure(migration, exc, backwards, ran, transactional)
+            if isinstance(exc, KeyboardInterrupt):
+                raise MigrationInterrupted(str(failure)) from exc
+            raise failure from exc
         self.progress(
             Progress(
                 "done",
@@ -411,18 +495,60 @@ class MigrationExecutor:
         self._editor.reset()
         return self._editor
 
-    def _run_steps(self, steps: list[Step], ran: list[int], *, autocommit: bool = False) -> None:
+    def _unmark(self, migration: Migration, backwards: bool) -> None:
+        """A failure we saw: the history says what it said before (the failure report tells
+        what was kept). Only a run that dies unseen leaves its "started" row behind."""
+        import sqlalchemy as sa
+
+        try:
+            with self.connection.begin():
+                if backwards:
+                    self.recorder.record_finished(migration.app, migration.name)
+                else:
+                    self.recorder.record_unapplied(migration.app, migration.name)
+        except sa.exc.DBAPIError:
+            self._rollback_quietly()  # the connection is gone; the next run resumes instead
+
+    def _rollback_quietly(self) -> None:
+        """Roll back what is open; a connection that is gone has nothing left to roll back."""
+        import sqlalchemy as sa
+
+        try:
+            if self.connection.in_transaction():
+                self.connection.rollback()
+        except sa.exc.DBAPIError:
+            pass
+
+    def _run_steps(
+        self,
+        steps: list[Step],
+        ran: list[int],
+        *,
+        autocommit: bool = False,
+        transaction: Any = None,
+        on_step: Callable[[int], None] | None = None,
+    ) -> None:
         """Run the steps of one migration, noting each that ran: a failure report says
-        which operation failed and, where DDL is not transactional, which were kept."""
+        which operation failed and, where DDL is not transactional, which were kept.
+
+        ``transaction``: the one this migration began. An operation that commits or
+        rolls it back itself (``connection.commit()`` in a RunPython) has made the
+        migration non-atomic behind our back; we stop right after it.
+        """
         conn = self.connection
         editor = self._schema_editor()
         try:
             for step in steps:
+                self._current_step = step.index
                 editor.step_index = step.index
                 step.run(editor)
+                if transaction is not None and _ended(conn, transaction):
+                    raise _TransactionEnded(step.index)
                 ran.append(step.index)
                 if autocommit and conn.in_transaction():
                     conn.commit()
+                if on_step is not None:
+                    on_step(len(ran))
             # What the editor deferred to the end of the migration (SQLite's coalesced rebuilds).
             editor.finish()
             if autocommit and conn.in_transaction():
@@ -434,7 +560,7 @@ class MigrationExecutor:
                 del ran[ran.index(blamed) :]
             raise
 
-    def _record(self, migration: Migration, backwards: bool) -> None:
+    def _record(self, migration: Migration, backwards: bool, *, tracked: bool = False) -> None:
         if self._known_applied is not None:
             if backwards:
                 self._known_applied.discard(migration.key)
@@ -444,13 +570,43 @@ class MigrationExecutor:
             self.recorder.record_unapplied(migration.app, migration.name)
             for app, name in migration.replaces:
                 self.recorder.record_unapplied(app, name)
+        elif tracked:
+            self.recorder.record_finished(migration.app, migration.name)
         else:
             self.recorder.record_applied(migration.app, migration.name, migration.checksum)
+
+    def _ended_failure(self, migration: Migration, index: int, backwards: bool) -> MigrationFailed:
+        """An operation ended the migration's transaction itself: say what is now kept."""
+        ops = migration.operations
+        order = range(len(ops) - 1, index, -1) if backwards else range(index)
+        earlier = [ops[i].describe() for i in order]
+        current = self._latest_applied(migration.app, exclude=None if backwards else migration.key)
+        at = f"{migration.app}.{current}" if current else f"{migration.app} zero"
+        kept = (
+            f"the operations before it ({'; '.join(earlier)}) and what it did up to its commit"
+            if earlier
+            else "what it did up to its commit"
+        )
+        message = (
+            f"{migration.location(index)}  {_short(ops[index])}\n"
+            f"  it ended the migration's transaction itself (connection.commit() or rollback()), "
+            f"so {migration.name} was no longer atomic: {kept} is kept, the rest was rolled "
+            f"back, and the history table does not record {migration.name} (it says {at}).\n"
+            "Remove the commit from the operation (migrate commits each migration when it is "
+            "done), undo what it kept by hand, then run migrate again."
+        )
+        return MigrationFailed(
+            message,
+            key=migration.key,
+            op_index=index,
+            operation=_short(ops[index]),
+            error="the operation ended the migration's transaction",
+        )
 
     def _failure(
         self,
         migration: Migration,
-        exc: Exception,
+        exc: BaseException,
         backwards: bool,
         ran: list[int],
         transactional: bool,
@@ -466,7 +622,7 @@ class MigrationExecutor:
             lines.append(f"{migration.location(failed)}  {_short(ops[failed])}")
         else:
             lines.append(migration.location())
-        lines.append(f"  {db.describe_db_error(exc)}")
+        lines.append(f"  {_what_stopped(exc)}")
         current = self._latest_applied(migration.app, exclude=None if backwards else migration.key)
         at = f"{migration.app}.{current}" if current else f"{migration.app} zero"
         if transactional:
@@ -492,7 +648,7 @@ class MigrationExecutor:
             key=migration.key,
             op_index=failed if in_range else None,
             operation=_short(ops[failed]) if in_range else "",
-            error=db.describe_db_error(exc),
+            error=_what_stopped(exc),
         )
 
     def _latest_applied(self, app: str, exclude: Key | None) -> str | None:
@@ -505,6 +661,70 @@ class MigrationExecutor:
             if k in self.applied and k != exclude and k[0] == app
         ]
         return plan[-1][1] if plan else names[-1]
+
+
+class _TransactionEnded(Exception):
+    """An operation committed or rolled back the migration's transaction (step ``index``)."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(index)
+        self.index = index
+
+
+def _ended(conn: Connection, transaction: Any) -> bool:
+    """Whether ``transaction`` (the migration's) was committed or rolled back by someone else."""
+    return not transaction.is_active or conn.get_transaction() is not transaction
+
+
+def _what_stopped(exc: BaseException) -> str:
+    """The second line of a failure report: the database's message, or what else stopped us."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted (Ctrl-C or SIGTERM) while it ran"
+    if isinstance(exc, SystemExit):
+        return f"it called sys.exit({exc.code!r}), which stops migrate; a migration must return"
+    return db.describe_db_error(exc)
+
+
+def _data_only(migration: Migration, backwards: bool) -> bool:
+    """Whether every operation of ``migration`` changes data only (RunPython, RunSQL DML).
+
+    Where DDL commits as it runs (MySQL/MariaDB) such a migration can still be one
+    transaction: all of its updates or none. A RunPython counts as data (Django's rule:
+    DDL in it would commit on MySQL whatever we do).
+    """
+    from migrate_core.migrations.operations.special import RunPython
+    from migrate_core.migrations.operations.special import RunSQL
+    from migrate_core.schema import sqltext
+
+    if not migration.operations:
+        return False
+    for op in migration.operations:
+        if isinstance(op, RunPython):
+            continue
+        if not isinstance(op, RunSQL):
+            return False
+        sql = op.reverse_sql if backwards else op.sql
+        if sql is None:
+            return False
+        statements = sqltext.split_statements(sql) if isinstance(sql, str) else list(sql)
+        if not all(_is_dml(statement) for statement in statements):
+            return False
+    return True
+
+
+_DML = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SELECT", "MERGE")
+
+
+def _is_dml(statement: str) -> bool:
+    """A statement that changes or reads rows, not schema (comments before it skipped)."""
+    text = statement.strip()
+    while text.startswith(("--", "/*")):
+        end = text.find("\n") if text.startswith("--") else text.find("*/") + 1
+        if end <= 0:
+            return False
+        text = text[end + 1 :].strip()
+    word = text.split(None, 1)[0].upper() if text else ""
+    return word in _DML
 
 
 @contextmanager

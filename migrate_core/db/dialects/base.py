@@ -46,11 +46,10 @@ class Features:
     #: ``ALTER TABLE ... RENAME COLUMN`` exists (MySQL: from 8.0 / MariaDB 10.5; the editor
     #: checks the server's version).
     rename_column: bool
-    #: The server offers a lock migrate holds for its whole run (else: see ``one_transaction_per_run``).
+    #: The server offers a lock migrate holds for its whole run (else: each migration's
+    #: transaction takes the write lock, waiting as ``wait_for_writers`` says, and re-reads
+    #: the history).
     migration_lock: bool
-    #: The whole migrate run is one write transaction with a savepoint per migration (SQLite:
-    #: the write lock is the only lock, and one file sync per run instead of per migration).
-    one_transaction_per_run: bool
     #: ``atomic = False`` runs on an AUTOCOMMIT connection (where the database has such a mode
     #: apart from our own transaction handling; SQLite's is ours, see its engine setup).
     autocommit_mode: bool
@@ -118,6 +117,14 @@ class Backend:
 
     def unlock(self, connection: Connection, key: int) -> None:
         raise NotImplementedError
+
+    def wait_for_writers(self, connection: Connection, seconds: float, on_wait: Any = None) -> None:
+        """Without ``features.migration_lock``: make taking the write lock wait at most
+        ``seconds`` for another writer, calling ``on_wait()`` if one holds it now."""
+
+    def is_lock_wait_timeout(self, exc: BaseException) -> bool:
+        """Whether ``exc`` means the write lock stayed taken for the whole wait."""
+        return False
 
     # -- scratch databases -------------------------------------------------------------------------
 

@@ -263,7 +263,6 @@ class MySQLBackend(Backend):
         native_enums=False,
         rename_column=True,
         migration_lock=True,
-        one_transaction_per_run=False,
         autocommit_mode=True,
         file_databases=False,
         restrict_is_no_action=True,

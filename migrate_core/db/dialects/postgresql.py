@@ -366,7 +366,6 @@ class PostgreSQLBackend(Backend):
         native_enums=True,
         rename_column=True,
         migration_lock=True,
-        one_transaction_per_run=False,
         autocommit_mode=True,
         file_databases=False,
         restrict_is_no_action=False,

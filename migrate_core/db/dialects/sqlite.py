@@ -9,8 +9,8 @@
   collected are carried out as one, its rows copied through each change in turn.
 * The sqlite3 module would commit before each DDL statement; the engine setup
   gives SQLAlchemy the transactions (BEGIN IMMEDIATE), so DDL rolls back.
-* There is no server lock: BEGIN IMMEDIATE takes the write lock, and a run is
-  one write transaction (``one_transaction_per_run``).
+* There is no server lock: each migration's BEGIN IMMEDIATE takes the write lock,
+  waiting up to ``--lock-timeout`` (``wait_for_writers`` sets the busy timeout).
 * A scratch database is a new file; reflection reads SQLite's pragmas in three
   queries, and a quick snapshot is the text of ``sqlite_master``.
 """
@@ -603,7 +603,6 @@ class SQLiteBackend(Backend):
         native_enums=False,
         rename_column=True,
         migration_lock=False,
-        one_transaction_per_run=True,
         autocommit_mode=False,
         file_databases=True,
         restrict_is_no_action=False,
@@ -641,6 +640,31 @@ class SQLiteBackend(Backend):
         @event.listens_for(engine, "begin")
         def _begin(connection: Any) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def wait_for_writers(self, connection: Connection, seconds: float, on_wait: Any = None) -> None:
+        # On the sqlite3 connection itself: through SQLAlchemy, the statement would begin
+        # a transaction, whose BEGIN IMMEDIATE waits for the very lock we ask about.
+        import sqlite3
+
+        raw = connection.connection.dbapi_connection
+        if raw is None:
+            return
+        if on_wait is not None and not connection.in_transaction() and not raw.in_transaction:
+            raw.execute("PRAGMA busy_timeout = 0")
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if self.is_lock_wait_timeout(exc):
+                    on_wait()
+            else:
+                raw.execute("ROLLBACK")
+        raw.execute(f"PRAGMA busy_timeout = {max(0, int(seconds * 1000))}")
+
+    def is_lock_wait_timeout(self, exc: BaseException) -> bool:
+        import sqlite3
+
+        orig = getattr(exc, "orig", exc)
+        return isinstance(orig, sqlite3.OperationalError) and "database is locked" in str(orig)
 
     def scratch_file_url(self, path: str) -> str:
         return f"sqlite:///{path}"
