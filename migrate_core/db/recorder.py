@@ -76,6 +76,7 @@ def _refusals(connection: Connection, doing: str, rights: str) -> Iterator[None]
     the rights the role needs, instead of SQLAlchemy's traceback with the SQL echoed."""
     import sqlalchemy as sa
 
+    from migrate_core.db import dialects
     from migrate_core.db.engine import describe_db_error
     from migrate_core.db.engine import hide_secrets
     from migrate_core.db.engine import mask_url
@@ -84,6 +85,10 @@ def _refusals(connection: Connection, doing: str, rights: str) -> Iterator[None]
     try:
         yield
     except sa.exc.DBAPIError as exc:
+        # Only a refusal is the role's business; a lock wait, a lost connection or a
+        # broken table keep their own errors (the lock wait becomes LockTimeout upstream).
+        if not dialects.get(connection).is_permission_denied(exc):
+            raise
         url = connection.engine.url
         reason = hide_secrets(describe_db_error(exc), url)
         raise HistoryTableError(

@@ -126,6 +126,10 @@ class Backend:
         """Whether ``exc`` means the write lock stayed taken for the whole wait."""
         return False
 
+    def is_permission_denied(self, exc: BaseException) -> bool:
+        """Whether ``exc`` is the database refusing the role a privilege."""
+        return False
+
     # -- scratch databases -------------------------------------------------------------------------
 
     def scratch_file_url(self, path: str) -> str:

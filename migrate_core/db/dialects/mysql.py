@@ -283,6 +283,13 @@ class MySQLBackend(Backend):
     def editor_class(self) -> type[SchemaEditor]:
         return MySQLSchemaEditor
 
+    def is_permission_denied(self, exc: BaseException) -> bool:
+        # ER_TABLEACCESS_DENIED_ERROR 1142, ER_COLUMNACCESS_DENIED_ERROR 1143,
+        # ER_DBACCESS_DENIED_ERROR 1044, ER_SPECIFIC_ACCESS_DENIED_ERROR 1227.
+        orig = getattr(exc, "orig", exc)
+        args: tuple[Any, ...] = tuple(getattr(orig, "args", ()))
+        return bool(args) and args[0] in (1142, 1143, 1044, 1227)
+
     def table_problems(self, table: st.TableState) -> Iterator[Found]:
         yield from super().table_problems(table)
         yield from _key_problems(table)

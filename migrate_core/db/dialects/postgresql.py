@@ -371,6 +371,13 @@ class PostgreSQLBackend(Backend):
         restrict_is_no_action=False,
     )
 
+    def is_permission_denied(self, exc: BaseException) -> bool:
+        # SQLSTATE 42501 insufficient_privilege (psycopg 3 and psycopg2 both carry it).
+        orig = getattr(exc, "orig", exc)
+        return (
+            getattr(orig, "sqlstate", None) == "42501" or getattr(orig, "pgcode", None) == "42501"
+        )
+
     def table_problems(self, table: st.TableState) -> Iterator[Found]:
         yield from super().table_problems(table)
         yield from _enum_problems(table)

@@ -666,6 +666,15 @@ class SQLiteBackend(Backend):
         orig = getattr(exc, "orig", exc)
         return isinstance(orig, sqlite3.OperationalError) and "database is locked" in str(orig)
 
+    def is_permission_denied(self, exc: BaseException) -> bool:
+        import sqlite3
+
+        orig = getattr(exc, "orig", exc)
+        text = str(orig)
+        return isinstance(orig, sqlite3.OperationalError) and (
+            "readonly database" in text or "unable to open database" in text
+        )
+
     def scratch_file_url(self, path: str) -> str:
         return f"sqlite:///{path}"
 
