@@ -556,16 +556,7 @@ def makemigrations_for(pyproject: Path, repo: Path, staged: list[Path], *, stage
             return EXIT_OK
         _say("migrations written: review them and `git add` them, then commit again")
         return EXIT_FAIL
-    waiting = [
-        p
-        for p in index.not_staged(repo, [a.migrations_dir for a in config.apps.values()])
-        if p.endswith(".py") and not Path(p).name.startswith(("_", "."))
-    ]
-    if waiting:
-        _say("These migrations are not staged, so this commit would leave them out:")
-        for p in waiting:
-            _say(f"  {_shown(repo / p, repo)}")
-        _say("Review them and `git add` them (or delete them), then commit again.")
+    if _say_unstaged(config, repo, "Review them and `git add` them (or delete them)"):
         return EXIT_FAIL
     return EXIT_OK
 
@@ -668,9 +659,14 @@ def _moved(path: Path, old_root: Path, new_root: Path) -> Path:
 
 def _unstaged_migrations(pyproject: Path, repo: Path) -> bool:
     from migrate_core.config import load_config
+
+    return _say_unstaged(load_config(pyproject), repo, "`git add` them (or delete them)")
+
+
+def _say_unstaged(config: Any, repo: Path, advice: str) -> bool:
+    """Name the migration files on disk that the commit leaves out; whether there are any."""
     from migrate_core.vcs import index
 
-    config = load_config(pyproject)
     waiting = [
         p
         for p in index.not_staged(repo, [a.migrations_dir for a in config.apps.values()])
@@ -680,7 +676,7 @@ def _unstaged_migrations(pyproject: Path, repo: Path) -> bool:
         _say("These migrations are not staged, so this commit would leave them out:")
         for p in waiting:
             _say(f"  {_shown(repo / p, repo)}")
-        _say("`git add` them (or delete them), then commit again.")
+        _say(f"{advice}, then commit again.")
     return bool(waiting)
 
 
