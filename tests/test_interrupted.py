@@ -421,3 +421,61 @@ def test_sigkill_at_random_points_then_rerun_ends_with_schema_equal_to_history(
         assert snapshot(db_url) == reference, context
     if dialect_of(db_url) == "mysql":
         assert resumed, f"seed {seed}: no kill landed inside a migration; try another seed"
+
+
+@pytest.mark.slow
+def test_sqlite_group_commit_sigkill_keeps_every_migration_printed_ok(
+    sqlite_project: tuple[Path, str], tmp_path: Path
+) -> None:
+    """SQLite commits schema-only migrations in groups: a kill at any point must still
+    find every migration printed OK in the history, and the schema equal to it."""
+    project, url = sqlite_project
+    names = _long_chain(project, 120)
+    chance = random.Random(int(os.environ.get("MC_TEST_SEED", "5")))
+    for trial in range(4):
+        migrate(url, "shop", "zero")
+        proc = _start(project, url, tmp_path / "unused")
+        out = ""
+        wanted = chance.randrange(1, len(names) // 2)
+        assert proc.stdout is not None
+        while out.count(" OK (") < wanted and proc.poll() is None:
+            out += proc.stdout.readline()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=chance.uniform(0.0, 0.3))
+        proc.kill()
+        # Read the rest through the same buffered stream: communicate() would read the
+        # pipe beneath it and lose what readline() had already buffered.
+        out += proc.stdout.read()
+        proc.communicate()
+        printed = re.findall(r"Applying shop\.(\S+)\.\.\. OK", out)
+        applied = _applied(url)
+        context = f"trial {trial}: printed {len(printed)}, applied {len(applied)}"
+        assert applied[: len(printed)] == printed, context
+        assert applied == names[: len(applied)], context
+        columns = set(snapshot(url).tables["author"].columns)
+        for i, name in enumerate(names[1:], 1):
+            assert (f"c{i}_0" in columns) == (name in applied), f"{context}: {name}"
+        assert migrate(url).exit_code == 0
+        assert _applied(url) == names
+
+
+def test_sqlite_failure_in_a_group_keeps_the_migrations_before_it(
+    sqlite_project: tuple[Path, str],
+) -> None:
+    """A schema-only migration that fails inside a group: the ones before it are
+    committed and printed OK, nothing of it is kept, the output says where we are."""
+    project, url = sqlite_project
+    # SQLite keeps index and table names in one namespace: the database refuses this.
+    _chain(project, 'migrations.AddIndex("author", sa.Index("author", "name")),')
+    result = migrate(url, expect=None)
+    assert result.exit_code == 1, result.stderr
+    assert "Applying shop.0001_initial... OK" in result.stdout
+    assert "Applying shop.0002_email... OK" in result.stdout
+    assert "Applying shop.0003_third..." in result.stdout
+    assert "OK" not in result.stdout.split("0003_third")[1]
+    assert (
+        "Nothing of 0003_third was kept (rolled back); the database is at shop.0002_email."
+        in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+    assert _applied(url) == ["0001_initial", "0002_email"]

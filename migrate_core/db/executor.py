@@ -96,6 +96,8 @@ class MigrationExecutor:
         self._in_flight: dict[Key, InFlight] = {}
         self._editor: SchemaEditor | None = None
         self._history_ready = False
+        #: Where the dialect groups commits (SQLite): the migrations run and not yet committed.
+        self._group: _Group | None = None
         self.recorder = MigrationRecorder(connection)
         self.reload(loader)
 
@@ -278,6 +280,21 @@ class MigrationExecutor:
         return found
 
     def _migrate(self, plan: Plan, *, fake: bool = False) -> RunResult:
+        if not dialects.get(self.connection).features.group_commits:
+            return self._migrate_each(plan, fake=fake)
+        self._group = _Group()
+        try:
+            result = self._migrate_each(plan, fake=fake)
+        except BaseException:
+            # What ran whole before the stop is kept, and only now reported done; a
+            # failed migration has already committed its group (see _run_grouped).
+            self._commit_group()
+            raise
+        self._commit_group()
+        self._group = None
+        return result
+
+    def _migrate_each(self, plan: Plan, *, fake: bool = False) -> RunResult:
         result = RunResult()
         backwards = plan[0][1]
         if backwards:
@@ -338,7 +355,15 @@ class MigrationExecutor:
         """
         conn = self.connection
         self.ensure_history()  # a no-op inside migrate(), which ensured it before the plan
-        entry = self._in_flight.pop(migration.key, None)
+        entry = self._in_flight.get(migration.key)
+        if self._group is not None:
+            if entry is None and _groupable(migration):
+                return self._run_grouped(
+                    migration, before, backwards=backwards, fake=fake, index=index, total=total
+                )
+            # Anything else runs, commits and reports on its own, after what came before.
+            self._commit_group()
+        self._in_flight.pop(migration.key, None)
         skip = 0
         if entry is not None and not fake:
             # Before its "Applying" line: what a killed run left, and where we go on.
@@ -453,6 +478,143 @@ class MigrationExecutor:
             )
         return True
 
+    def _run_grouped(
+        self,
+        migration: Migration,
+        before: ProjectState,
+        *,
+        backwards: bool,
+        fake: bool,
+        index: int,
+        total: int,
+    ) -> bool:
+        """Run one schema-only migration inside the open group, in a savepoint of its own.
+
+        Its lines are held back until the group commits, so "OK" still means kept. A
+        failure rolls back its savepoint, commits (and reports) the migrations before it
+        and is then reported exactly as outside a group: nothing of it was kept.
+        """
+        conn = self.connection
+        group = self._group
+        assert group is not None
+        start = Progress("start", migration, backwards, fake, index=index, total=total)
+        began = time.perf_counter()
+        ran: list[int] = []
+        self._current_step = None
+        try:
+            if not conn.in_transaction():
+                conn.begin()  # SQLite's BEGIN IMMEDIATE: the write lock, until the group commits
+                group.began = began
+            if group.applied is None:
+                # Read once inside the lock; nobody else can write while we hold it.
+                group.applied = set(self.recorder.applied())
+                self._mark_replacements_in(group.applied)
+            steps = list(migration.steps(before, backwards=backwards))
+            if self._already_done(migration, backwards):
+                group.events += [
+                    start,
+                    Progress("skipped", migration, backwards, fake, index=index, total=total),
+                ]
+                return False
+            if not fake:
+                with conn.begin_nested():
+                    self._run_steps(steps, ran)
+        except BaseException as exc:
+            self._commit_group()
+            self.progress(start)
+            if isinstance(exc, Exception) and dialects.get(conn).is_lock_wait_timeout(exc):
+                raise  # nothing ran; the migration lock turns it into LockTimeout
+            if not isinstance(exc, Exception | SystemExit | KeyboardInterrupt):
+                raise
+            failure = self._failure(migration, exc, backwards, ran, True)
+            if isinstance(exc, KeyboardInterrupt):
+                raise MigrationInterrupted(str(failure)) from exc
+            raise failure from exc
+        group.records.append((migration, backwards))
+        keys = {migration.key, *migration.replaces} if backwards else {migration.key}
+        for key in keys:
+            if backwards:
+                assert group.applied is not None
+                group.applied.discard(key)
+                if self._known_applied is not None:
+                    self._known_applied.discard(key)
+            else:
+                assert group.applied is not None
+                group.applied.add(key)
+                if self._known_applied is not None:
+                    self._known_applied.add(key)
+        group.events += [
+            start,
+            Progress(
+                "done",
+                migration,
+                backwards,
+                fake,
+                elapsed=time.perf_counter() - began,
+                index=index,
+                total=total,
+            ),
+        ]
+        if backwards:
+            self.applied.pop(migration.key, None)
+        else:
+            self.applied[migration.key] = AppliedMigration(
+                migration.app, migration.name, None, migration.checksum
+            )
+        if time.perf_counter() - group.began >= GROUP_SECONDS:
+            self._commit_group()
+        return True
+
+    def _mark_replacements_in(self, applied: set[Key]) -> None:
+        for key, replaced in self.loader.replacements.items():
+            if key in self.loader.graph and all(r in applied for r in replaced):
+                applied.add(key)
+
+    def _commit_group(self) -> None:
+        """Write the group's history rows in one statement each way, commit, and only then
+        report its migrations done. A commit that fails takes them all back: say which."""
+        group = self._group
+        if group is None:
+            return
+        conn = self.connection
+        events, records = group.events, group.records
+        group.events, group.records, group.applied = [], [], None
+        if not conn.in_transaction():
+            for event in events:
+                self.progress(event)
+            return
+        try:
+            if records:
+                self.recorder.record_many(
+                    applied=[
+                        (m.app, m.name, m.checksum) for m, backwards in records if not backwards
+                    ],
+                    unapplied=[
+                        key for m, backwards in records if backwards for key in (m.key, *m.replaces)
+                    ],
+                )
+            conn.commit()
+        except BaseException:
+            self._rollback_quietly()
+            lost = [m for m, _ in records]
+            for m, backwards in records:
+                if backwards:
+                    self.applied[m.key] = AppliedMigration(m.app, m.name, None, m.checksum)
+                else:
+                    self.applied.pop(m.key, None)
+            if lost:
+                self.progress(
+                    Progress(
+                        "note",
+                        lost[0],
+                        message="  Rolled back, not kept (the commit failed): "
+                        + ", ".join(str(m) for m in lost),
+                    )
+                )
+            raise
+        for event in events:
+            self.progress(event)
+
     def ensure_history(self) -> None:
         """Create the history table if the database has none; once per executor.
 
@@ -478,6 +640,8 @@ class MigrationExecutor:
         """
 
         def applied(key: Key) -> bool:
+            if self._group is not None and self._group.applied is not None:
+                return key in self._group.applied
             if self._known_applied is not None:
                 return key in self._known_applied
             return self.recorder.is_applied(*key)
@@ -661,6 +825,41 @@ class MigrationExecutor:
             if k in self.applied and k != exclude and k[0] == app
         ]
         return plan[-1][1] if plan else names[-1]
+
+
+#: How long a group of SQLite migrations may run before it commits: the output
+#: trails the work by at most this (plus the migration running when it is reached).
+GROUP_SECONDS = 0.2
+
+
+@dataclass
+class _Group:
+    """Migrations that ran in the transaction now open and wait for its commit.
+
+    SQLite syncs its file on every commit, which cost more than the small migrations
+    of a long chain themselves (a millisecond or more each); a writer locks the
+    whole database anyway, so holding the lock a fifth of a second longer blocks
+    nobody who was not already waiting.
+    """
+
+    #: Progress events held back until the commit: "OK" is printed for what is kept.
+    events: list[Progress] = field(default_factory=list)
+    #: (migration, backwards) whose history rows are written just before the commit.
+    records: list[tuple[Migration, bool]] = field(default_factory=list)
+    #: What is applied, read once when the transaction began (we hold the write lock).
+    applied: set[Key] | None = None
+    began: float = 0.0
+
+
+def _groupable(migration: Migration) -> bool:
+    """Schema operations only, atomic: its savepoint undoes it whole. A RunPython or
+    RunSQL may run long (its line should not wait) or end the transaction itself."""
+    from migrate_core.migrations.operations.special import RunPython
+    from migrate_core.migrations.operations.special import RunSQL
+
+    return migration.atomic and not any(
+        isinstance(op, RunPython | RunSQL) for op in migration.operations
+    )
 
 
 class _TransactionEnded(Exception):

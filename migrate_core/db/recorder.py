@@ -272,6 +272,31 @@ class MigrationRecorder:
             },
         )
 
+    def record_many(
+        self,
+        *,
+        applied: list[tuple[str, str, str | None]],
+        unapplied: list[tuple[str, str]],
+    ) -> None:
+        """Record a group of migrations at once: one INSERT (executemany) and one DELETE."""
+        import sqlalchemy as sa
+
+        t = self.table
+        now = dt.datetime.now(dt.timezone.utc)
+        with _refusals(self.connection, "write", _WRITE):
+            if applied:
+                self.connection.execute(
+                    self._insert,
+                    [
+                        {"app": app, "name": name, "checksum": checksum, "applied_at": now}
+                        for app, name, checksum in applied
+                    ],
+                )
+            if unapplied:
+                self.connection.execute(
+                    t.delete().where(sa.tuple_(t.c.app, t.c.name).in_(unapplied))
+                )
+
     def record_unapplied(self, app: str, name: str) -> None:
         t = self.table
         with _refusals(self.connection, "write", _WRITE):

@@ -57,6 +57,10 @@ class Features:
     file_databases: bool
     #: ON DELETE/UPDATE RESTRICT is the same as NO ACTION (InnoDB), so both compare as the default.
     restrict_is_no_action: bool
+    #: A commit costs far more than a small migration (SQLite syncs the file) and a writer
+    #: locks the whole database anyway: migrate may keep several schema-only migrations in
+    #: one transaction, each in its own savepoint, reporting them done when it commits.
+    group_commits: bool = False
 
 
 class Backend:

@@ -606,6 +606,7 @@ class SQLiteBackend(Backend):
         autocommit_mode=False,
         file_databases=True,
         restrict_is_no_action=False,
+        group_commits=True,
     )
 
     @property
