@@ -295,7 +295,8 @@ class MigrationLoader:
         self._migrations: dict[Key, Migration] = {}
         self.meta: dict[Key, MigrationMeta] = {}
         self.replacements: dict[Key, tuple[Key, ...]] = {}
-        self._codes: dict[tuple[str, str], bytes] | None = None
+        self._codes: dict[tuple[str, str], tuple[bytes, bool]] | None = None
+        self._contained: dict[tuple[str, str], bool] = {}
         # Files whose replay may come from the cache (see :func:`self_contained`).
         self.cacheable: set[Key] = set()
         self._new_codes = 0
@@ -346,7 +347,7 @@ class MigrationLoader:
             migration = import_migration(
                 f.app, f.name, f.path, self._sources[key], f.checksum, code
             )
-            if code is not None and self_contained(code):
+            if code is not None and self._self_contained(f, code):
                 self.cacheable.add(key)
             self._migrations[key] = migration
         return migration
@@ -365,22 +366,36 @@ class MigrationLoader:
             self._codes = cached.get("codes", {})
         key = (f.checksum, str(f.path))
         data = self._codes.get(key)
-        if data is not None:
+        # (bytecode, self-contained?): the walk over the bytecode costs as much as
+        # unmarshalling it, and both follow from the content alone. (An older cache
+        # held the bytecode alone: compiled again once.)
+        if isinstance(data, tuple):
             try:
-                return marshal.loads(data)
+                code = marshal.loads(data[0])
             except (EOFError, ValueError, TypeError):
                 pass
+            else:
+                self._contained[key] = bool(data[1])
+                return code
         try:
             code = compile(source, str(f.path), "exec", dont_inherit=True)
         except SyntaxError:
             return None  # import_migration reports it with the file and line
-        self._codes[key] = marshal.dumps(code)
+        self._contained[key] = self_contained(code)
+        self._codes[key] = (marshal.dumps(code), self._contained[key])
         if not self._new_codes:
             import atexit
 
             atexit.register(self._save_codes)
         self._new_codes += 1
         return code
+
+    def _self_contained(self, f: MigrationFile, code: Any) -> bool:
+        key = (f.checksum, str(f.path))
+        contained = self._contained.get(key)
+        if contained is None:
+            contained = self._contained[key] = self_contained(code)
+        return contained
 
     def _save_codes(self) -> None:
         if self._codes is None:
