@@ -11,6 +11,7 @@ module on its way to the slow path only.
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import sys
@@ -59,11 +60,19 @@ def terminate_as_interrupt() -> None:
             _notice("interrupted again: still cleaning up, please wait")
             return
         interrupted = True
+        # Python puts the default handlers back while it shuts down, and a Ctrl-C then
+        # would end the process by the signal instead of with 130: ignored from there on.
+        atexit.register(_ignore_signals)
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     scratch.set_notice(_notice)
+
+
+def _ignore_signals() -> None:
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def _notice(message: str) -> None:

@@ -200,7 +200,7 @@ def _shielded(message: str, *, announce: bool = False) -> Iterator[None]:
 
     def _defer(signum: int, _frame: Any) -> None:
         pending.append(signum)
-        _say(message)
+        _say(f"still {message}")
 
     previous = {s: signal.signal(s, _defer) for s in (signal.SIGINT, signal.SIGTERM)}
     if announce:
@@ -305,7 +305,7 @@ def _use_if_empty(parsed: Any, create_error: BaseException | None) -> Iterator[s
             shown = ", ".join(found[:3]) + (", ..." if len(found) > 3 else "")
             raise NotEmptyError(
                 f"cannot create a scratch database on {db.mask_url(parsed)}{why}, and the database it "
-                f"names is not empty ({len(found)} objects: {shown}); refusing to touch "
+                f"names is not empty ({len(found)} object{'s' if len(found) > 1 else ''}: {shown}); refusing to touch "
                 "it. Point --database-url at an empty database, or grant CREATE DATABASE."
             )
         borrowed = ScratchURL(url)
