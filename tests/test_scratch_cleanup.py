@@ -374,13 +374,13 @@ def _finish(child: Child) -> int:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("dialect", SERVERS)
-@pytest.mark.parametrize("second", ["once-cleaning", "hammered", "back-to-back"])
+@pytest.mark.parametrize("second", ["once-cleaning", "hammered", "back-to-back", "after-sigterm"])
 def test_a_second_ctrl_c_does_not_leave_the_scratch_database(
     waiting_project: Path, tmp_path: Path, dialect: str, second: str
 ) -> None:
-    """Ctrl-C, then Ctrl-C again: once when the cleanup says it has begun, every 10 ms
-    until the process ends, or right after the first. The database is dropped all the
-    same, the exit is 130 (an interrupt) and no traceback is printed."""
+    """Ctrl-C (or CI's SIGTERM), then Ctrl-C again: once when the cleanup says it has
+    begun, every 10 ms until the process ends, or right after the first. The database is
+    dropped all the same, the exit is 130 (an interrupt) and no traceback is printed."""
     server = server_url(dialect)
     assert server is not None
     child, _marker = _start(waiting_project, server, tmp_path)
@@ -388,7 +388,7 @@ def test_a_second_ctrl_c_does_not_leave_the_scratch_database(
     try:
         made = _made_by(server, pid)
         assert len(made) == 1, made  # the chain's database, in which the migration waits
-        child.proc.send_signal(signal.SIGINT)
+        child.proc.send_signal(signal.SIGTERM if second == "after-sigterm" else signal.SIGINT)
         if second == "back-to-back":
             child.proc.send_signal(signal.SIGINT)
         else:
@@ -567,3 +567,31 @@ def test_a_borrowed_database_must_hold_nothing_in_any_schema(borrowed: Borrowed)
             assert sa.inspect(conn).get_table_names() == []
     finally:
         admin.dispose()
+
+
+def test_cleanup_by_an_account_that_may_not_drop_keeps_and_says_why(borrowed: Borrowed) -> None:
+    """PostgreSQL shows the account every database and refuses the DROP (not the owner):
+    kept, with the server's reason, exit 1. MySQL shows it only its own: nothing found."""
+    server = borrowed.admin_url
+    stale = _old_name(_dead_pid())
+    _create(server, stale)
+    try:
+        proc = subprocess.run(
+            [CHECK, "--cleanup", "--database-url", borrowed.url],
+            capture_output=True,
+            text=True,
+            env=child_env(),
+            check=False,
+        )
+        if server.startswith("postgresql"):
+            assert proc.returncode == 1, proc.stdout + proc.stderr
+            line = next(x for x in proc.stdout.splitlines() if stale in x)
+            assert line.startswith(f"kept    {stale} (made ")
+            assert "could not drop it: " in line and "owner" in line, line
+        else:
+            assert proc.returncode == 0, proc.stdout + proc.stderr
+            assert stale not in proc.stdout
+        assert "Pw-" not in proc.stdout + proc.stderr
+        assert stale in list_databases(server)
+    finally:
+        _drop(server, stale)

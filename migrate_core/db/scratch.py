@@ -264,13 +264,16 @@ def scratch_database(url: str | None = None, *, label: str = "") -> Iterator[str
             return
         yield parsed.set(database=name).render_as_string(hide_password=False)
     finally:
-        if created:
-            interrupted = isinstance(sys.exc_info()[1], KeyboardInterrupt)
-            with _shielded(
-                f"cleaning up scratch database {name}, please wait", announce=interrupted
-            ):
-                drop_database(admin, name)
-        admin.dispose()
+        try:
+            if created:
+                interrupted = isinstance(sys.exc_info()[1], KeyboardInterrupt)
+                with _shielded(
+                    f"cleaning up scratch database {name}, please wait", announce=interrupted
+                ):
+                    drop_database(admin, name)
+        finally:
+            # Also when a signal the drop held back is delivered as it ends.
+            admin.dispose()
 
 
 def _new_folder() -> str:
@@ -344,12 +347,14 @@ def empty_database(engine: Any) -> None:
 class Leftover:
     """A scratch database (or SQLite folder) found on the server, and what became of it.
 
-    ``dropped``: it is gone; otherwise ``reason`` says why it was kept.
+    ``dropped``: it is gone; otherwise ``reason`` says why it was kept. ``failed``: it was
+    stale, but the drop was refused (``reason`` has the server's word).
     """
 
     scratch: ScratchName
     dropped: bool
     reason: str = ""
+    failed: bool = False
 
     @property
     def name(self) -> str:
@@ -454,7 +459,7 @@ def stale_scratch(
                         backend.drop_stale_database(conn, scratch.name)
                 except sa.exc.DBAPIError as exc:
                     why = f"could not drop it: {db.describe_db_error(exc)}"
-                    out.append(Leftover(scratch, False, why))
+                    out.append(Leftover(scratch, False, why, failed=True))
                     continue
                 out.append(Leftover(scratch, True))
     finally:
@@ -482,7 +487,8 @@ def _stale_folders(older_than: float, now: dt.datetime, drop: bool) -> list[Left
         with _shielded(f"cleaning up scratch folder {path}, please wait"):
             shutil.rmtree(path, ignore_errors=True)
         gone = not path.exists()
-        out.append(Leftover(scratch, gone, "" if gone else "could not drop it: cannot remove it"))
+        why = "" if gone else "could not drop it: cannot remove the folder"
+        out.append(Leftover(scratch, gone, why, failed=not gone))
     return out
 
 

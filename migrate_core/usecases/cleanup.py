@@ -38,7 +38,7 @@ class CleanupReport:
     @property
     def failed(self) -> list[Leftover]:
         """Stale, yet still there: the DROP was refused (the reason says the server's word)."""
-        return [x for x in self.kept if x.reason.startswith("could not drop")]
+        return [x for x in self.leftovers if x.failed]
 
 
 def cleanup_scratch(database_url: str | None, older_than: float) -> CleanupReport:
