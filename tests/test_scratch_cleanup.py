@@ -201,6 +201,36 @@ def test_ages_are_read_with_a_unit() -> None:
             parse_age(bad)
 
 
+def test_cleanup_is_the_command_lines_and_the_age_every_parsers() -> None:
+    import argparse
+
+    import click
+    from click.testing import CliRunner
+
+    from migrate_core import console
+    from migrate_core.options import CheckArgs
+    from migrate_core.options import add_hook_arguments
+    from migrate_core.options import click_options
+
+    seen: list[CheckArgs] = []
+
+    @click.command()
+    def command(**values: object) -> None:
+        seen.append(CheckArgs.from_values(values))
+
+    argv = ["--cleanup", "--cleanup-older-than", "30m"]
+    result = CliRunner().invoke(click_options(command, console.check_names), argv)
+    assert result.exit_code == 0, result.output
+    assert (seen[0].cleanup, seen[0].stale_after) == (True, 1800)
+    parser = argparse.ArgumentParser()
+    add_hook_arguments(parser, console.check_names)
+    hooked = CheckArgs.from_values(vars(parser.parse_args(["--cleanup-older-than", "2d"])))
+    assert (hooked.cleanup, hooked.stale_after) == (False, 2 * 86400)
+    defaults = vars(parser.parse_args([]))
+    assert "cleanup" not in defaults  # the commit hook offers no --cleanup of its own
+    assert CheckArgs.from_values(defaults).stale_after == 6 * 3600
+
+
 def test_cleanup_with_a_bad_age_is_a_usage_error() -> None:
     proc = subprocess.run(
         [CHECK, "--cleanup", "--cleanup-older-than", "6"],
@@ -219,6 +249,7 @@ def test_cleanup_with_a_bad_age_is_a_usage_error() -> None:
 # -- leftovers on real servers (and SQLite's folders) ------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dialect", ["sqlite", *SERVERS])
 def test_each_run_drops_stale_leftovers_but_nothing_in_use_and_nothing_not_ours(
     project: Path, dialect: str, tmp_path: Path
