@@ -11,6 +11,7 @@ module on its way to the slow path only.
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import sys
@@ -36,18 +37,49 @@ def check_names() -> tuple[str, ...]:
 
 
 def terminate_as_interrupt() -> None:
-    """Make SIGTERM end the process the way Ctrl-C does.
+    """Make SIGTERM end the process the way Ctrl-C does, and let no second signal cut
+    the cleanup short.
 
     CI runners and pre-commit stop a job with SIGTERM, whose default kills at once:
     the scratch databases the checks created would stay behind on the server. Raised
     as KeyboardInterrupt, it unwinds through the ``with`` blocks that drop them.
+    The first SIGINT or SIGTERM does that; every later one (a person pressing Ctrl-C
+    again because the drop takes a moment) only says that the cleanup is under way:
+    raised again, it would abort the DROP and leave the database behind. To abandon a
+    hung cleanup there is SIGQUIT or SIGKILL; the next run drops the leftover once it
+    is stale (see ``db/scratch.py``). Called again (each run), it starts afresh.
     A process-wide handler is the entry point's decision, so only entry points call this.
     """
+    from migrate_core.db import scratch
 
-    def _terminate(signum: int, frame: Any) -> None:
+    interrupted = False
+
+    def _interrupt(signum: int, frame: Any) -> None:
+        nonlocal interrupted
+        if interrupted:
+            _notice("interrupted again: still cleaning up, please wait")
+            return
+        interrupted = True
+        # Python puts the default handlers back while it shuts down, and a Ctrl-C then
+        # would end the process by the signal instead of with 130: ignored from there on.
+        atexit.register(_ignore_signals)
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    scratch.set_notice(_notice)
+
+
+def _ignore_signals() -> None:
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+
+
+def _notice(message: str) -> None:
+    """A line for the person waiting on a cleanup (stderr: stdout may be a report)."""
+    clear = "\r\033[K" if sys.stderr.isatty() else ""
+    sys.stderr.write(f"{clear}migrate-core: {message}\n")
+    sys.stderr.flush()
 
 
 def error(exc: BaseException) -> int:
@@ -77,6 +109,8 @@ def run_check(config_path: str | Path | None, args: CheckArgs) -> int:
     from migrate_core.usecases.check import CheckOptions
     from migrate_core.usecases.check import run_checks
 
+    if args.cleanup:
+        return run_cleanup(args)
     config = load_config(config_path)
     summary = os.environ.get("GITHUB_STEP_SUMMARY") if args.output_format == "github" else None
     # Before the checks, which may take minutes: a report that cannot be written is
@@ -98,10 +132,18 @@ def run_check(config_path: str | Path | None, args: CheckArgs) -> int:
         allow_irreversible=set(args.allow_irreversible),
         no_database=args.no_database,
         progress=progress,
+        stale_after=args.stale_after,
     )
     result = run_checks(config, options)
     if progress is not None:
         sys.stderr.write("\r\033[K")
+    if result.stale_dropped:
+        names = ", ".join(result.stale_dropped)
+        sys.stderr.write(
+            f"migrate-core: dropped {len(result.stale_dropped)} stale scratch "
+            f"database{'s' if len(result.stale_dropped) > 1 else ''} (older than "
+            f"{args.cleanup_older_than}, unused): {names}\n"
+        )
     if args.output_format == "json":
         _write(rp.render_json(result))
     elif args.output_format == "github":
@@ -115,6 +157,41 @@ def run_check(config_path: str | Path | None, args: CheckArgs) -> int:
     if args.json_report:
         written &= _write_file(args.json_report, "--json-report", rp.render_json(result), "w")
     return code if written else EXIT_USAGE
+
+
+def run_cleanup(args: CheckArgs) -> int:
+    """``--cleanup``: drop the stale scratch databases, print each one found and what
+    became of it; run no check. 0, or 1 when a stale one could not be dropped."""
+    import datetime as dt
+
+    from migrate_core.db.scratch import describe_age
+    from migrate_core.usecases.cleanup import cleanup_scratch
+
+    older_than = args.stale_after
+    report = cleanup_scratch(args.database_url, older_than)
+    bound = describe_age(older_than) if older_than else "any age"
+    if not report.leftovers:
+        _write(f"no scratch databases on {report.where}\n")
+        return EXIT_OK
+    now = dt.datetime.now(dt.timezone.utc)
+    for leftover in report.leftovers:
+        scratch = leftover.scratch
+        made = ""
+        if scratch.created is not None:
+            made = (
+                f" (made {scratch.created:%Y-%m-%d %H:%M:%S} UTC, "
+                f"{describe_age(scratch.age(now) or 0)} ago, by {scratch.user}@{scratch.host}, "
+                f"process {scratch.pid})"
+            )
+        if leftover.dropped:
+            _write(f"dropped {scratch.name}{made}\n")
+        else:
+            _write(f"kept    {scratch.name}{made}: {leftover.reason}\n")
+    _write(
+        f"{len(report.dropped)} dropped, {len(report.kept)} kept "
+        f"(scratch databases on {report.where}, stale after {bound})\n"
+    )
+    return EXIT_FAIL if report.failed else EXIT_OK
 
 
 def _prepare_output(path: str, what: str) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -32,6 +33,28 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: given. Not ``MIGRATE_CORE_DATABASE_URL``: that names the real database, which checks
 #: never touch.
 CHECK_DATABASE_URL_ENV = "MIGRATE_CORE_CHECK_DATABASE_URL"
+
+#: How old a leftover scratch database must be before it is dropped (``--cleanup-older-than``).
+DEFAULT_STALE_AFTER = "6h"
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_age(text: str, *, option: str = "--cleanup-older-than") -> float:
+    """``30m``, ``6h``, ``2d``, ``90s`` or ``0`` as seconds; anything else a usage error
+    naming ``option``. A unit is required: a bare ``6`` could be hours or seconds."""
+    from migrate_core.errors import ConfigError
+
+    if text.strip() == "0":
+        return 0.0
+    match = _DURATION.match(text)
+    if not match:
+        raise ConfigError(
+            f"{option} {text}: not an age; give a number and a unit, e.g. 30m, 6h, 2d (0: any age)"
+        )
+    return float(match[1]) * _UNIT_SECONDS[match[2].lower()]
+
 
 #: The check names, supplied by the entry point (see the module docstring).
 CHECK_NAMES = "check names"
@@ -107,6 +130,22 @@ CHECK_OPTIONS: tuple[Option, ...] = (
         "Also write the JSON report to this file.",
         output_file=True,
     ),
+    Option(
+        "--cleanup",
+        "cleanup",
+        "Drop stale scratch databases (see --cleanup-older-than), list what was dropped "
+        "and kept, and run no check.",
+        kind="flag",
+        hook=False,
+    ),
+    Option(
+        "--cleanup-older-than",
+        "cleanup_older_than",
+        "Scratch databases older than this are stale (each run drops them): 30m, 6h, 2d; "
+        "0 means any age.",
+        default=DEFAULT_STALE_AFTER,
+        metavar="AGE",
+    ),
 )
 
 
@@ -123,6 +162,13 @@ class CheckArgs:
     allow_irreversible: tuple[str, ...] = ()
     strict: bool = False
     json_report: str | None = None
+    cleanup: bool = False
+    cleanup_older_than: str = DEFAULT_STALE_AFTER
+
+    @property
+    def stale_after(self) -> float:
+        """``--cleanup-older-than`` in seconds (a usage error when it is no age)."""
+        return parse_age(self.cleanup_older_than)
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> CheckArgs:

@@ -97,6 +97,7 @@ class Resources:
         database_url: str | None = None,
         allow_irreversible: set[str] | None = None,
         progress: Callable[[str], None] | None = None,
+        stale_after: float | None = None,
     ) -> None:
         self.config = config
         self.loader = loader
@@ -113,6 +114,9 @@ class Resources:
         self._chain_url: str | None = None
         self._chain: Finding | bool | None = False  # False: not applied yet; None: applied
         self._claimed: set[str] = set()
+        #: Before the first scratch database: drop leftovers older than this (None: do not look).
+        self.stale_after = stale_after
+        self.stale_dropped: list[str] = []
 
     # -- findings ------------------------------------------------------------------------------
 
@@ -269,8 +273,13 @@ class Resources:
     def chain_database(self) -> str:
         """The scratch database the chain runs in (created on first use)."""
         if self._chain_url is None:
+            from migrate_core.db.scratch import drop_stale
             from migrate_core.db.scratch import scratch_database
 
+            if self.stale_after is not None:
+                # Other runs' leftovers (a SIGKILL leaves one): each run sweeps, so nobody has to.
+                self.say("dropping stale scratch databases")
+                self.stale_dropped = drop_stale(self.database_url, older_than=self.stale_after)
             self.say("creating scratch databases")
             self._chain_url = self._stack.enter_context(
                 scratch_database(self.database_url, label="chain")

@@ -49,6 +49,8 @@ class CheckOptions:
     allow_irreversible: set[str] = field(default_factory=set)
     no_database: bool = False
     progress: Callable[[str], None] | None = None
+    #: Scratch databases older than this (seconds) are leftovers: dropped before the run makes its own.
+    stale_after: float = 6 * 3600.0
 
 
 @dataclass
@@ -63,6 +65,8 @@ class CheckReport:
     new_migrations: set[Key] = field(default_factory=set)
     graph: MigrationGraph | None = None
     apps: list[str] = field(default_factory=list)
+    #: Stale scratch databases (other runs' leftovers) this run dropped before making its own.
+    stale_dropped: list[str] = field(default_factory=list)
 
     @property
     def findings(self) -> list[Finding]:
@@ -140,6 +144,7 @@ def run_checks(config: Config, options: CheckOptions) -> CheckReport:
             database_url=options.database_url,
             allow_irreversible=set(options.allow_irreversible) | set(config.allow_irreversible),
             progress=options.progress,
+            stale_after=options.stale_after,
         )
         for check in REGISTRY:
             if check.name in skip:
@@ -149,6 +154,7 @@ def run_checks(config: Config, options: CheckOptions) -> CheckReport:
             result = _run_one(check, resources)
             result.duration = time.perf_counter() - t
             report.results.append(result)
+        report.stale_dropped = resources.stale_dropped
     return _finished(report, started)
 
 

@@ -150,9 +150,30 @@ class Backend:
     def end_other_sessions(self, connection: Connection, database: str) -> None:
         """Before DROP DATABASE: end sessions that would keep it (where the server refuses)."""
 
-    def extra_contents(self, connection: Connection, inspector: Any) -> list[str]:
-        """Objects besides tables and views that would make a borrowed database not empty."""
+    def database_names(self, connection: Connection) -> list[str]:
+        """Every database on the server this account can see (scratch leftovers are among
+        them). By default none: a server this cannot list has no leftovers to drop."""
         return []
+
+    def databases_in_use(self, connection: Connection) -> set[str]:
+        """The databases another session is connected to now (never dropped as stale)."""
+        return set()
+
+    def drop_stale_database(self, connection: Connection, name: str) -> None:
+        """Drop a stale scratch database, without ending anyone's session on it: one that
+        someone uses after all must stay (where the server refuses, let it refuse)."""
+        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {self.quote_database(name)}")
+
+    def database_contents(self, connection: Connection) -> list[str]:
+        """Every object in the connected database, as ``kind name``, sorted: a borrowed
+        database must hold none (in any schema), since emptying it afterwards drops what
+        the checks leave. By default what SQLAlchemy's Inspector lists: tables and views."""
+        import sqlalchemy as sa
+
+        inspector = sa.inspect(connection)
+        found = [f"table {t}" for t in inspector.get_table_names()]
+        found += [f"view {v}" for v in inspector.get_view_names()]
+        return sorted(found)
 
     def before_emptying(self, connection: Connection) -> None:
         """Before a borrowed database's tables are dropped."""

@@ -329,6 +329,55 @@ class MySQLBackend(Backend):
     def quote_database(self, name: str) -> str:
         return f"`{name}`"
 
+    def end_other_sessions(self, connection: Connection, database: str) -> None:
+        """Our own sessions a Ctrl-C left open on the database (a transaction that held
+        a metadata lock) would make DROP DATABASE wait: end them. Only this account's
+        sessions can be ended without more privileges; others' stay, and the DROP waits."""
+        import sqlalchemy as sa
+
+        rows = connection.execute(
+            sa.text(
+                "SELECT ID FROM information_schema.PROCESSLIST "
+                "WHERE DB = :n AND ID <> CONNECTION_ID() AND USER = SUBSTRING_INDEX(CURRENT_USER(), '@', 1)"
+            ),
+            {"n": database},
+        ).fetchall()
+        for (session,) in rows:
+            with contextlib.suppress(sa.exc.DBAPIError):  # it ended by itself meanwhile
+                connection.exec_driver_sql(f"KILL CONNECTION {int(session)}")
+
+    def database_names(self, connection: Connection) -> list[str]:
+        return [
+            r[0]
+            for r in connection.exec_driver_sql(
+                "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA"
+            )
+        ]
+
+    def databases_in_use(self, connection: Connection) -> set[str]:
+        # Without the PROCESS privilege the list holds this account's sessions only.
+        rows = connection.exec_driver_sql(
+            "SELECT DISTINCT DB FROM information_schema.PROCESSLIST "
+            "WHERE DB IS NOT NULL AND ID <> CONNECTION_ID()"
+        )
+        return {r[0] for r in rows}
+
+    def database_contents(self, connection: Connection) -> list[str]:
+        """Tables, views and sequences (MariaDB), stored functions and procedures, events
+        and triggers of the connected database (a database is MySQL's only schema)."""
+        rows = connection.exec_driver_sql(
+            "SELECT CASE TABLE_TYPE WHEN 'VIEW' THEN 'view' WHEN 'SEQUENCE' THEN 'sequence' "
+            "ELSE 'table' END, TABLE_NAME FROM information_schema.TABLES "
+            "WHERE TABLE_SCHEMA = DATABASE() "
+            "UNION ALL SELECT LOWER(ROUTINE_TYPE), ROUTINE_NAME FROM information_schema.ROUTINES "
+            "WHERE ROUTINE_SCHEMA = DATABASE() "
+            "UNION ALL SELECT 'event', EVENT_NAME FROM information_schema.EVENTS "
+            "WHERE EVENT_SCHEMA = DATABASE() "
+            "UNION ALL SELECT 'trigger', TRIGGER_NAME FROM information_schema.TRIGGERS "
+            "WHERE TRIGGER_SCHEMA = DATABASE()"
+        ).fetchall()
+        return sorted(f"{kind} {name}" for kind, name in rows)
+
     def before_emptying(self, connection: Connection) -> None:
         # Tables are dropped in dependency order, but cycles of keys need this.
         connection.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 0")

@@ -47,6 +47,38 @@ ENUM_TYPES_QUERY = (
     "WHERE t.typtype = 'e' AND n.nspname = ANY (current_schemas(false))"
 )
 
+# Everything a borrowed database must not hold (see PostgreSQLBackend.database_contents).
+# Array types, multirange types and the row type of each table come with other objects;
+# extension members are skipped through pg_depend (deptype 'e').
+_USER_SCHEMA = (
+    "n.nspname NOT IN ('pg_catalog', 'information_schema') "
+    "AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'"
+)
+_NOT_EXTENSION = (
+    "NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = {catalog}::regclass "
+    "AND d.objid = {oid} AND d.deptype = 'e')"
+)
+_CONTENTS_QUERY = f"""
+SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
+         WHEN 'S' THEN 'sequence' WHEN 'f' THEN 'foreign table' ELSE 'table' END,
+       n.nspname, c.relname
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND {_USER_SCHEMA}
+  AND {_NOT_EXTENSION.format(catalog="'pg_class'", oid="c.oid")}
+UNION ALL
+SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,
+       n.nspname, p.proname
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE {_USER_SCHEMA} AND {_NOT_EXTENSION.format(catalog="'pg_proc'", oid="p.oid")}
+UNION ALL
+SELECT 'type', n.nspname, t.typname
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+LEFT JOIN pg_class r ON r.oid = t.typrelid
+WHERE t.typtype IN ('b', 'c', 'd', 'e', 'r') AND t.typcategory <> 'A'
+  AND (t.typrelid = 0 OR r.relkind = 'c') AND {_USER_SCHEMA}
+  AND {_NOT_EXTENSION.format(catalog="'pg_type'", oid="t.oid")}
+"""
+
 _SERIAL_DEFAULT = re.compile(r"^nextval\('[^']*'(::regclass)?\)$", re.IGNORECASE)
 
 # A default ending in casts: ``'1'::bigint``, ``'abc'::character varying``, ``now()::date``.
@@ -434,10 +466,37 @@ class PostgreSQLBackend(Backend):
             {"n": database},
         )
 
-    def extra_contents(self, connection: Connection, inspector: Any) -> list[str]:
-        found = [f"sequence {q}" for q in inspector.get_sequence_names()]
-        found += [f"type {e['name']}" for e in inspector.get_enums()]
-        return found
+    def database_names(self, connection: Connection) -> list[str]:
+        return [r[0] for r in connection.exec_driver_sql("SELECT datname FROM pg_database")]
+
+    def databases_in_use(self, connection: Connection) -> set[str]:
+        # pg_stat_activity shows every session's database to every role (only the
+        # query text of others' sessions is hidden).
+        rows = connection.exec_driver_sql(
+            "SELECT DISTINCT datname FROM pg_stat_activity "
+            "WHERE datname IS NOT NULL AND pid <> pg_backend_pid()"
+        )
+        return {r[0] for r in rows}
+
+    def drop_stale_database(self, connection: Connection, name: str) -> None:
+        # No WITH (FORCE) and no pg_terminate_backend: a session that connected since we
+        # looked makes PostgreSQL refuse, which is the answer we want.
+        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {self.quote_database(name)}")
+
+    def database_contents(self, connection: Connection) -> list[str]:
+        """Tables, partitioned and foreign tables, views, materialized views, sequences,
+        functions, procedures, aggregates and types (enum, domain, range, composite, base)
+        in every schema but the system's; objects an extension owns are the extension's,
+        not content (emptying never touches them). Names outside the current schema are
+        qualified."""
+        import sqlalchemy as sa
+
+        rows = connection.execute(sa.text(_CONTENTS_QUERY)).fetchall()
+        current = connection.exec_driver_sql("SELECT current_schema()").scalar()
+        return sorted(
+            f"{kind} {name if schema == current else f'{schema}.{name}'}"
+            for kind, schema, name in rows
+        )
 
     def after_emptying(self, connection: Connection) -> None:
         import sqlalchemy as sa
