@@ -35,14 +35,40 @@ class Rename:
 
     @classmethod
     def parse(cls, text: str) -> Rename:
-        """``product.name=title`` (a column) or ``product=item`` (a table)."""
-        left, sep, new = text.partition("=")
-        if not sep or not left or not new:
-            raise ValueError(f"--rename {text!r}: write TABLE.COLUMN=NEW_COLUMN or TABLE=NEW_TABLE")
-        if "." in left:
-            table, old = left.split(".", 1)
-            return cls(table, old, new)
-        return cls(None, left, new)
+        """``product.name=title`` (a column) or ``product=item`` (a table).
+
+        ``product.name=product.title`` is accepted too: the rename question prints
+        "Rename product.name to product.title?", and a person copies what they read.
+        A column rename stays in its table, so another table on the right is an error.
+        """
+        usage = f"--rename {text}: write TABLE.COLUMN=NEW_COLUMN or TABLE=NEW_TABLE"
+        left, sep, new = (part.strip() for part in text.partition("="))
+        if not sep or not left or not new or "=" in new:
+            raise ValueError(usage)
+        if "." not in left:
+            if "." in new:
+                raise ValueError(
+                    f"--rename {text}: a table rename names two tables (TABLE=NEW_TABLE); "
+                    f"for a column write TABLE.COLUMN=NEW_COLUMN"
+                )
+            return cls(None, left, new)
+        table, old = left.split(".", 1)
+        if "." in new:
+            new_table, new = new.split(".", 1)
+            if new_table != table:
+                raise ValueError(
+                    f"--rename {text}: a column stays in its table; "
+                    f"write {table}.{old}={new} (and --rename {table}={new_table} if the table "
+                    "was renamed too)"
+                )
+        if not table or not old or not new or "." in old or "." in new:
+            raise ValueError(usage)
+        return cls(table, old, new)
+
+    @property
+    def argument(self) -> str:
+        """The ``--rename`` argument that declares this rename, in its one documented form."""
+        return f"{self.table}.{self.old}={self.new}" if self.table else f"{self.old}={self.new}"
 
 
 @dataclass
