@@ -85,6 +85,12 @@ class Questioner:
     def hinted_table(self, old: str, new: str) -> bool:
         return Rename(None, old, new) in self.renames
 
+    def renamed_elsewhere(self, table: str | None, old: str, new: str) -> bool:
+        """Whether a known rename takes ``old`` to another name, or another name to ``new``:
+        then ``old`` -> ``new`` is no candidate, and asking about it would only let a person
+        contradict what they declared."""
+        return any(r.table == table and (r.old == old) != (r.new == new) for r in self.renames)
+
     def ask_rename_table(self, old: TableState, new: TableState) -> bool:
         raise NotImplementedError
 
@@ -99,12 +105,16 @@ class NonInteractiveQuestioner(Questioner):
     def ask_rename_table(self, old: TableState, new: TableState) -> bool:
         if self.hinted_table(old.name, new.name):
             return True
+        if self.renamed_elsewhere(None, old.name, new.name):
+            return False
         self.declined_renames.append((None, old.name, new.name))
         return False
 
     def ask_rename_column(self, table: str, old: ColumnState, new: ColumnState) -> bool:
         if self.hinted_column(table, old.name, new.name):
             return True
+        if self.renamed_elsewhere(table, old.name, new.name):
+            return False
         self.declined_renames.append((table, old.name, new.name))
         return False
 
@@ -194,6 +204,8 @@ class InteractiveQuestioner(Questioner):
     def ask_rename_table(self, old: TableState, new: TableState) -> bool:
         if self.hinted_table(old.name, new.name):
             return True
+        if self.renamed_elsewhere(None, old.name, new.name):
+            return False
         if self._yes(f"Rename table {old.name} to {new.name}?"):
             return True
         # Recorded like the non-interactive answer, so the output says the rows are lost.
@@ -203,6 +215,8 @@ class InteractiveQuestioner(Questioner):
     def ask_rename_column(self, table: str, old: ColumnState, new: ColumnState) -> bool:
         if self.hinted_column(table, old.name, new.name):
             return True
+        if self.renamed_elsewhere(table, old.name, new.name):
+            return False
         if self._yes(f"Rename {table}.{old.name} to {table}.{new.name}?"):
             return True
         self.declined_renames.append((table, old.name, new.name))

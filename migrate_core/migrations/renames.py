@@ -505,6 +505,20 @@ class RenamePairs:
         return old in self.pairs
 
 
+def _most_similar(name: str, others: list[str]) -> str | None:
+    """The one name of ``others`` clearly most like ``name``: alike enough, and no tie."""
+    import difflib
+
+    scored = sorted(
+        ((difflib.SequenceMatcher(None, name, other).ratio(), other) for other in others),
+        reverse=True,
+    )
+    top, choice = scored[0]
+    if top < SIMILAR_NAMES or (len(scored) > 1 and scored[1][0] == top):
+        return None
+    return choice
+
+
 def pair_renames(edges: Iterable[tuple[str, str]]) -> RenamePairs:
     """Pair dropped with added names, from the ``(old, new)`` pairs that could be renames
     (same definition, one table), only where the pairing leaves no doubt.
@@ -517,42 +531,32 @@ def pair_renames(edges: Iterable[tuple[str, str]]) -> RenamePairs:
     enough (:data:`SIMILAR_NAMES`). Pairing repeats until nothing changes, since a pair
     made can leave a single candidate to another name. What stays is a choice for a person.
     """
-    import difflib
-
     edges = list(dict.fromkeys(edges))
     pairs: dict[str, str] = {}
     while True:
-        free = [(o, n) for o, n in edges if o not in pairs and n not in pairs.values()]
+        taken = set(pairs.values())
         news_of: dict[str, list[str]] = {}
         olds_of: dict[str, list[str]] = {}
-        for old, new in free:
-            news_of.setdefault(old, []).append(new)
-            olds_of.setdefault(new, []).append(old)
-        found: dict[str, str] = {}
-        for old, news in news_of.items():
-            if len(news) == 1 and len(olds_of[news[0]]) == 1:
-                found[old] = news[0]
+        for old, new in edges:
+            if old not in pairs and new not in taken:
+                news_of.setdefault(old, []).append(new)
+                olds_of.setdefault(new, []).append(old)
+        found = {
+            old: news[0]
+            for old, news in news_of.items()
+            if len(news) == 1 and len(olds_of[news[0]]) == 1
+        }
         if not found:
-
-            def best(name: str, others: list[str]) -> str | None:
-                scored = sorted(
-                    ((difflib.SequenceMatcher(None, name, o).ratio(), o) for o in others),
-                    reverse=True,
-                )
-                top, choice = scored[0]
-                if top < SIMILAR_NAMES or (len(scored) > 1 and scored[1][0] == top):
-                    return None
-                return choice
-
             for old, news in news_of.items():
-                choice = best(old, news)
-                if choice is not None and best(choice, olds_of[choice]) == old:
+                choice = _most_similar(old, news)
+                if choice is not None and _most_similar(choice, olds_of[choice]) == old:
                     found[old] = choice
         if not found:
             break
         pairs.update(found)
+    taken = set(pairs.values())
     candidates: dict[str, tuple[str, ...]] = {}
     for old, new in edges:
-        if old not in pairs and new not in pairs.values():
+        if old not in pairs and new not in taken:
             candidates[old] = (*candidates.get(old, ()), new)
     return RenamePairs(pairs, candidates)

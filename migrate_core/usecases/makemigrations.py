@@ -254,14 +254,16 @@ def check_renames(
         if r.table is not None and r.table in tables:
             r = type(r)(tables[r.table], r.old, r.new)
         out.add(r)
-    for kind, index in (("old", 1), ("new", 2)):
+    # One column cannot become two, nor two one: the second rename would fail on the database.
+    for side in ("old", "new"):
         seen: dict[tuple[str | None, str], Rename] = {}
         for r in sorted(out, key=lambda r: r.argument):
-            key = (r.table, (r.old, r.new)[index - 1])
+            key = (r.table, getattr(r, side))
             if key in seen:
+                what = "column" if r.table else "table"
                 raise ConfigError(
-                    f"--rename {seen[key].argument} and --rename {r.argument} name the same {kind} "
-                    f"{'column' if r.table else 'table'}: keep one"
+                    f"--rename {seen[key].argument} and --rename {r.argument} name the same "
+                    f"{side} {what}: keep one"
                 )
             seen[key] = r
     return frozenset(out)
@@ -368,6 +370,16 @@ def _check_applied(declared: frozenset[Rename], planned: dict[str, list[PlannedM
             )
 
 
+def _column_of(op: Operation) -> tuple[str, ColumnState] | None:
+    """The table and the column an added or altered column's operation writes."""
+    from migrate_core.migrations.operations import AddField
+    from migrate_core.migrations.operations import AlterField
+
+    if isinstance(op, (AddField, AlterField)):
+        return op.table_name, op.column
+    return None
+
+
 def _needs_value(op: Operation, before: ProjectState) -> bool | None:
     """Whether ``op`` is a column the existing rows need a value for, and none was given:
     False for a new column, True for one becoming NOT NULL; None when no value is needed.
@@ -403,8 +415,8 @@ class _Renames:
 
     Per table, the dropped and added columns that may be one column renamed: the pairs
     the questioner declined (same definition), and, for an added NOT NULL column that
-    needs a value, the dropped columns of its type (a rename would keep their rows'
-    values). :func:`~migrate_core.migrations.renames.pair_renames` pairs them only where
+    needs a value, the dropped NOT NULL columns of its type (a rename would keep their
+    rows' values, and no value would be needed). :func:`~migrate_core.migrations.renames.pair_renames` pairs them only where
     that is unambiguous; the notes and questions say the rest is a person's choice.
     """
 
@@ -440,9 +452,10 @@ class _Renames:
                 deleted.add(op.name)
             elif isinstance(op, CreateModel):
                 created.add(op.name)
+            written = _column_of(op)
             altering = _needs_value(op, before)
-            if altering is not None:
-                pending[(op.table_name, op.column.name)] = altering  # type: ignore[attr-defined]
+            if written is not None and altering is not None:
+                pending[(written[0], written[1].name)] = altering
         edges: dict[str, list[tuple[str, str]]] = {}
         table_edges: list[tuple[str, str]] = []
         for table, old, new in declined:
@@ -456,7 +469,9 @@ class _Renames:
                 continue
             column = added[table][new]
             for old, gone in dropped.get(table, {}).items():
-                if gone.type_code == column.type_code:
+                # A nullable column renamed would still need values for its NULL rows:
+                # only a NOT NULL one of the type answers the question.
+                if not gone.nullable and gone.type_code == column.type_code:
                     edges.setdefault(table, []).append((old, new))
         return cls(
             {table: pair_renames(e) for table, e in edges.items()},
@@ -464,18 +479,16 @@ class _Renames:
             pending,
         )
 
-    def _column_pairs(self, table: str) -> RenamePairs | None:
-        return self.columns.get(table)
-
     def question(self, op: Operation) -> PendingQuestion | None:
         """The question ``op`` leaves open (a value, or "rename?"), if any."""
-        table, column = getattr(op, "table_name", None), getattr(op, "column", None)
-        if table is None or column is None or (table, column.name) not in self.pending:
+        written = _column_of(op)
+        if written is None or (written[0], written[1].name) not in self.pending:
             return None
-        altering = self.pending[(table, column.name)]
-        pairs = self._column_pairs(table)
-        olds = pairs.for_new(column.name) if pairs is not None and not altering else ()
-        return PendingQuestion(table, column.name, altering, olds)
+        table, column = written[0], written[1].name
+        altering = self.pending[(table, column)]
+        pairs = self.columns.get(table)
+        olds = pairs.for_new(column) if pairs is not None and not altering else ()
+        return PendingQuestion(table, column, altering, olds)
 
     def note(self, op: Operation) -> str:
         """What a person should know about ``op`` beyond its description ("" for most)."""
@@ -483,19 +496,15 @@ class _Renames:
         from migrate_core.migrations.operations import RemoveField
 
         if isinstance(op, RemoveField):
-            pairs = self._column_pairs(op.table_name)
+            pairs = self.columns.get(op.table_name)
             news = pairs.for_old(op.name) if pairs is not None else ()
             unambiguous = pairs is not None and pairs.unambiguous(op.name)
             return _loss_note(f"{op.table_name}.{op.name}", news, unambiguous, "its data is lost")
         if isinstance(op, DeleteModel):
             news = self.tables.for_old(op.name)
             return _loss_note(op.name, news, self.tables.unambiguous(op.name), "its rows are lost")
-        table, column = getattr(op, "table_name", None), getattr(op, "column", None)
-        if table is not None and column is not None and (table, column.name) in self.pending:
-            q = self.question(op)
-            assert q is not None
-            return _question_note(q)
-        return ""
+        q = self.question(op)
+        return _question_note(q) if q is not None else ""
 
 
 def _loss_note(what: str, news: tuple[str, ...], unambiguous: bool, lost: str) -> str:
@@ -566,7 +575,9 @@ def _rename_first(
         q = renames.question(op)
         if q is None or not q.renamed_from:
             continue
-        column = op.column  # type: ignore[attr-defined]
+        written = _column_of(op)
+        assert written is not None
+        column = written[1]
         if str(exc) != not_null_message(
             q.table, column, altering=q.altering, app=questioner.app_name
         ):
