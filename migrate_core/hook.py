@@ -543,7 +543,7 @@ def makemigrations_for(pyproject: Path, repo: Path, staged: list[Path], *, stage
                 _say(f"  {_shown(Path(m.path), repo)}")
                 for line in m.descriptions:
                     _say(f"    {line}")
-        if answer.declined:
+        if any("--rename" in line for m in answer.migrations for line in m.descriptions):
             # The lines above name each --rename (one target only where it is unambiguous);
             # with the migration written, that run finds nothing to do until it is deleted.
             _say(

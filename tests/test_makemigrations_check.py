@@ -593,3 +593,27 @@ def test_hooks_report_a_not_null_rename_as_rename_first(repo: GitRepo) -> None:
         repo.env,
     )
     assert "> Rename column name on product to title" in done.output, shlex.join(done.args)
+
+
+@pytest.mark.slow
+def test_the_makemigrations_hook_names_no_single_target_for_ambiguous_drops(
+    repo: GitRepo,
+) -> None:
+    """Three integer columns dropped, two added: the staged diff pairs nothing (three
+    against two), and the written migration's lines list the choices for each."""
+    project = make_project(
+        repo, columns=[f"{c}: Mapped[int | None] = mapped_column()" for c in "abc"]
+    )
+    project.stage_models(
+        project.source(*[f"{c}: Mapped[int | None] = mapped_column()" for c in "wx"])
+    )
+
+    code, output = hook(repo, "makemigrations", project.models)
+
+    assert code == 1
+    for old in "abc":
+        note = line_of(output, f"- Remove column {old} from product")
+        assert "a person must choose which of w, x it became" in note
+        assert "renamed to" not in note
+    assert "delete the migration and run the --rename it names" in output
+    assert output.count("note:") == 1
