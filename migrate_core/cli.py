@@ -90,8 +90,14 @@ def main(ctx: click.Context, config_path: str | None) -> None:
 @click.argument("apps", nargs=-1)
 @click.option("--name", "-n", help="Name the migration (instead of one made from its operations).")
 @click.option("--empty", is_flag=True, help="Write an empty migration to fill in by hand.")
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 if a migration is needed.")
-@click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Ask nothing, write nothing; list what is missing and exit 1 if a migration is needed.",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Ask nothing, write nothing; show what would be written."
+)
 @click.option("--merge", is_flag=True, help="Write merge migrations for apps with several leaves.")
 @click.option(
     "--noinput",
@@ -105,7 +111,7 @@ def main(ctx: click.Context, config_path: str | None) -> None:
     "renames",
     multiple=True,
     metavar="TABLE.COLUMN=NEW | TABLE=NEW",
-    help="Declare a rename.",
+    help="Declare a rename (repeatable); one that matches no drop and add is an error.",
 )
 @click.option("-v", "--verbose", is_flag=True, help="With --dry-run, print the files too.")
 @click.pass_context
@@ -126,12 +132,14 @@ def makemigrations(
     from migrate_core.errors import ConfigError
     from migrate_core.migrations.questioner import InteractiveQuestioner
     from migrate_core.migrations.questioner import NonInteractiveQuestioner
+    from migrate_core.migrations.questioner import Questioner
     from migrate_core.migrations.questioner import Rename
+    from migrate_core.migrations.questioner import SilentQuestioner
     from migrate_core.usecases import makemigrations as mm
 
     config = _config(ctx)
     try:
-        hints = frozenset(Rename.parse(r) for r in renames)
+        declared = [Rename.parse(r) for r in renames]
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     app_name = apps[0] if len(apps) == 1 else None
@@ -141,13 +149,18 @@ def makemigrations(
             click.echo("No conflicts detected to merge.")
             return
     else:
-        if noinput or check:
-            questioner: Any = NonInteractiveQuestioner(renames=hints, app_name=app_name)
+        questioner: Questioner
+        if check or dry_run:
+            # Listing what would be written answers no question: CI needs the list and
+            # exit 1, and a question stays open, named on the line it concerns.
+            questioner = SilentQuestioner(app_name=app_name)
+        elif noinput:
+            questioner = NonInteractiveQuestioner(app_name=app_name)
         else:
-            questioner = InteractiveQuestioner(
-                renames=hints, app_name=app_name, ask=_ask, say=click.echo
-            )
-        result = mm.make_migrations(config, list(apps), questioner, name=name, empty=empty)
+            questioner = InteractiveQuestioner(app_name=app_name, ask=_ask, say=click.echo)
+        result = mm.make_migrations(
+            config, list(apps), questioner, name=name, empty=empty, declared_renames=declared
+        )
     if not result.migrations:
         click.echo(
             f"No changes detected in app{'s' if len(apps) != 1 else ''} {', '.join(apps)}".rstrip()
@@ -158,6 +171,11 @@ def makemigrations(
     _print_new(result)
     if check:
         click.echo("Migrations are missing: run migrate-core makemigrations", err=True)
+        if result.questions:
+            click.echo(
+                "It needs answers first: " + "; ".join(q.summary() for q in result.questions),
+                err=True,
+            )
         sys.exit(1)
     if dry_run:
         if verbose:

@@ -543,12 +543,12 @@ def makemigrations_for(pyproject: Path, repo: Path, staged: list[Path], *, stage
                 _say(f"  {_shown(Path(m.path), repo)}")
                 for line in m.descriptions:
                     _say(f"    {line}")
-        for table, old, new in answer.declined:
-            what = f"{table}.{old}" if table else old
-            target = f"{table}.{new}" if table else new
+        if any("--rename" in line for m in answer.migrations for line in m.descriptions):
+            # The lines above name each --rename (one target only where it is unambiguous);
+            # with the migration written, that run finds nothing to do until it is deleted.
             _say(
-                f"note: {what} is dropped and {target} added, so the data of {what} is lost; if it was a "
-                f"rename, delete the migration and run: migrate-core makemigrations --rename {what}={new}"
+                "note: data is lost where a line above says so; if that was a rename, delete the "
+                "migration and run the --rename it names"
             )
         if stage:
             index.stage(repo, written)

@@ -191,14 +191,17 @@ def test_noinput_renames_what_rename_declares(project: LawProject) -> None:
     project.assert_law()
 
 
-def test_rename_that_does_not_match_the_change_is_not_applied(sqlite_project: LawProject) -> None:
+def test_rename_that_does_not_match_the_change_is_an_error(sqlite_project: LawProject) -> None:
+    # It used to be ignored, and the drop it should have prevented was written.
     project = sqlite_project
     project.step({"shop": models(NOTE)})
     project.set_models("shop", models(REMARK))
 
-    project.makemigrations("--rename", "product.note=comment")
+    result = project.makemigrations("--rename", "product.note=comment", expect=2)
 
-    assert "RenameField" not in last_migration(project)
+    assert "--rename product.note=comment" in result.stderr
+    assert "remark" in result.stderr
+    assert project.migration_files() == ["0001_initial"]
 
 
 def test_bad_rename_option_is_a_usage_error(sqlite_project: LawProject) -> None:

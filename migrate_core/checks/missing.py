@@ -39,10 +39,7 @@ class MissingCheck(Check):
             result.summary = "skipped: the graph has forks (see graph)"
             return result
         for app, lines in sorted(pending.items()):
-            details = tuple(
-                f"{line}          (run: migrate-core makemigrations {app})" if i == 0 else line
-                for i, line in enumerate(lines)
-            )
+            details = _with_advice(lines, f"(run: migrate-core makemigrations {app})")
             result.findings.append(
                 resources.finding(
                     MODELS_DIFFER.code,
@@ -55,3 +52,19 @@ class MissingCheck(Check):
         if not result.problems:
             result.summary = "models and migrations agree"
         return result
+
+
+def _with_advice(lines: list[str], advice: str) -> tuple[str, ...]:
+    """The operations, the command to run beside the first one that carries no note of its
+    own (a note already names a command: ``--rename`` for a possible rename, or the
+    question to answer), or on a line of its own when each carries one."""
+    out = list(lines)
+    for i, line in enumerate(out):
+        if NOTE_START not in line:
+            out[i] = f"{line}          {advice}"
+            return tuple(out)
+    return (*out, f"  {advice}")
+
+
+#: Where a note starts in a line of makemigrations' listing (``- Remove column a  (its data ...)``).
+NOTE_START = "  ("

@@ -35,14 +35,40 @@ class Rename:
 
     @classmethod
     def parse(cls, text: str) -> Rename:
-        """``product.name=title`` (a column) or ``product=item`` (a table)."""
-        left, sep, new = text.partition("=")
-        if not sep or not left or not new:
-            raise ValueError(f"--rename {text!r}: write TABLE.COLUMN=NEW_COLUMN or TABLE=NEW_TABLE")
-        if "." in left:
-            table, old = left.split(".", 1)
-            return cls(table, old, new)
-        return cls(None, left, new)
+        """``product.name=title`` (a column) or ``product=item`` (a table).
+
+        ``product.name=product.title`` is accepted too: the rename question prints
+        "Rename product.name to product.title?", and a person copies what they read.
+        A column rename stays in its table, so another table on the right is an error.
+        """
+        usage = f"--rename {text}: write TABLE.COLUMN=NEW_COLUMN or TABLE=NEW_TABLE"
+        left, sep, new = (part.strip() for part in text.partition("="))
+        if not sep or not left or not new or "=" in new:
+            raise ValueError(usage)
+        if "." not in left:
+            if "." in new:
+                raise ValueError(
+                    f"--rename {text}: a table rename names two tables (TABLE=NEW_TABLE); "
+                    f"for a column write TABLE.COLUMN=NEW_COLUMN"
+                )
+            return cls(None, left, new)
+        table, old = left.split(".", 1)
+        if "." in new:
+            new_table, new = new.split(".", 1)
+            if new_table != table:
+                raise ValueError(
+                    f"--rename {text}: a column stays in its table; "
+                    f"write {table}.{old}={new} (and --rename {table}={new_table} if the table "
+                    "was renamed too)"
+                )
+        if not table or not old or not new or "." in old or "." in new:
+            raise ValueError(usage)
+        return cls(table, old, new)
+
+    @property
+    def argument(self) -> str:
+        """The ``--rename`` argument that declares this rename, in its one documented form."""
+        return f"{self.table}.{self.old}={self.new}" if self.table else f"{self.old}={self.new}"
 
 
 @dataclass
@@ -59,6 +85,12 @@ class Questioner:
     def hinted_table(self, old: str, new: str) -> bool:
         return Rename(None, old, new) in self.renames
 
+    def renamed_elsewhere(self, table: str | None, old: str, new: str) -> bool:
+        """Whether a known rename takes ``old`` to another name, or another name to ``new``:
+        then ``old`` -> ``new`` is no candidate, and asking about it would only let a person
+        contradict what they declared."""
+        return any(r.table == table and (r.old == old) != (r.new == new) for r in self.renames)
+
     def ask_rename_table(self, old: TableState, new: TableState) -> bool:
         raise NotImplementedError
 
@@ -73,12 +105,16 @@ class NonInteractiveQuestioner(Questioner):
     def ask_rename_table(self, old: TableState, new: TableState) -> bool:
         if self.hinted_table(old.name, new.name):
             return True
+        if self.renamed_elsewhere(None, old.name, new.name):
+            return False
         self.declined_renames.append((None, old.name, new.name))
         return False
 
     def ask_rename_column(self, table: str, old: ColumnState, new: ColumnState) -> bool:
         if self.hinted_column(table, old.name, new.name):
             return True
+        if self.renamed_elsewhere(table, old.name, new.name):
+            return False
         self.declined_renames.append((table, old.name, new.name))
         return False
 
@@ -168,6 +204,8 @@ class InteractiveQuestioner(Questioner):
     def ask_rename_table(self, old: TableState, new: TableState) -> bool:
         if self.hinted_table(old.name, new.name):
             return True
+        if self.renamed_elsewhere(None, old.name, new.name):
+            return False
         if self._yes(f"Rename table {old.name} to {new.name}?"):
             return True
         # Recorded like the non-interactive answer, so the output says the rows are lost.
@@ -177,6 +215,8 @@ class InteractiveQuestioner(Questioner):
     def ask_rename_column(self, table: str, old: ColumnState, new: ColumnState) -> bool:
         if self.hinted_column(table, old.name, new.name):
             return True
+        if self.renamed_elsewhere(table, old.name, new.name):
+            return False
         if self._yes(f"Rename {table}.{old.name} to {table}.{new.name}?"):
             return True
         self.declined_renames.append((table, old.name, new.name))

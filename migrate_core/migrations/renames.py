@@ -466,3 +466,97 @@ def _attribute_hints(
                 )
             )
     return tables + columns
+
+
+# -- which dropped name became which added one ---------------------------------------------------
+
+#: How alike two names must be (``difflib``'s ratio) before their likeness may decide a pair:
+#: ``parent`` / ``parent_id`` is 0.8, ``name`` / ``title`` 0.22.
+SIMILAR_NAMES = 0.6
+
+
+@dataclass(frozen=True)
+class RenamePairs:
+    """Which dropped names may have become which added ones, and where that is unambiguous.
+
+    ``pairs`` maps an old name to the one new name it pairs with; ``candidates`` holds, for
+    every other old name, the new names a person must choose from (none of them paired with
+    another old name). A new name is in at most one pair: two dropped columns are never
+    both told they became the same one.
+    """
+
+    pairs: dict[str, str]
+    candidates: dict[str, tuple[str, ...]]
+
+    def for_old(self, old: str) -> tuple[str, ...]:
+        """The new name ``old`` became if that is unambiguous (one), else the choices."""
+        if old in self.pairs:
+            return (self.pairs[old],)
+        return self.candidates.get(old, ())
+
+    def for_new(self, new: str) -> tuple[str, ...]:
+        """The old name ``new`` was if that is unambiguous (one), else the choices."""
+        for old, paired in self.pairs.items():
+            if paired == new:
+                return (old,)
+        return tuple(old for old, news in self.candidates.items() if new in news)
+
+    def unambiguous(self, old: str) -> bool:
+        return old in self.pairs
+
+
+def _most_similar(name: str, others: list[str]) -> str | None:
+    """The one name of ``others`` clearly most like ``name``: alike enough, and no tie."""
+    import difflib
+
+    scored = sorted(
+        ((difflib.SequenceMatcher(None, name, other).ratio(), other) for other in others),
+        reverse=True,
+    )
+    top, choice = scored[0]
+    if top < SIMILAR_NAMES or (len(scored) > 1 and scored[1][0] == top):
+        return None
+    return choice
+
+
+def pair_renames(edges: Iterable[tuple[str, str]]) -> RenamePairs:
+    """Pair dropped with added names, from the ``(old, new)`` pairs that could be renames
+    (same definition, one table), only where the pairing leaves no doubt.
+
+    A diff cannot say which of four dropped integer columns became which of four added
+    ones; a hint that guesses sends each column's data into the wrong one. So a pair is
+    made only when, among the names not yet paired, either the two have no other
+    candidate at all (one dropped, one added of that definition), or each is the other's
+    clearly most similar name (``user_name`` -> ``username`` beside ``email``) and alike
+    enough (:data:`SIMILAR_NAMES`). Pairing repeats until nothing changes, since a pair
+    made can leave a single candidate to another name. What stays is a choice for a person.
+    """
+    edges = list(dict.fromkeys(edges))
+    pairs: dict[str, str] = {}
+    while True:
+        taken = set(pairs.values())
+        news_of: dict[str, list[str]] = {}
+        olds_of: dict[str, list[str]] = {}
+        for old, new in edges:
+            if old not in pairs and new not in taken:
+                news_of.setdefault(old, []).append(new)
+                olds_of.setdefault(new, []).append(old)
+        found = {
+            old: news[0]
+            for old, news in news_of.items()
+            if len(news) == 1 and len(olds_of[news[0]]) == 1
+        }
+        if not found:
+            for old, news in news_of.items():
+                choice = _most_similar(old, news)
+                if choice is not None and _most_similar(choice, olds_of[choice]) == old:
+                    found[old] = choice
+        if not found:
+            break
+        pairs.update(found)
+    taken = set(pairs.values())
+    candidates: dict[str, tuple[str, ...]] = {}
+    for old, new in edges:
+        if old not in pairs and new not in taken:
+            candidates[old] = (*candidates.get(old, ()), new)
+    return RenamePairs(pairs, candidates)

@@ -196,7 +196,7 @@ def plan_models(config: Config, loader: MigrationLoader, apps: list[str]) -> Mod
         else:
             migrations, _declined = pending_changes(config, apps)
             for nm in migrations:
-                by_app.setdefault(nm.app, []).extend(nm.descriptions)
+                by_app.setdefault(nm.app, []).extend(nm.lines)
     except ModelImportError as exc:
         # In CI a broken models file is a finding on its line, like any other problem.
         code = MODELS_DO_NOT_IMPORT.code

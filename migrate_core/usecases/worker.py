@@ -107,6 +107,7 @@ class PlannedMigration:
     name: str
     path: str
     content: str
+    #: One line per operation, with its note (a drop that may be a rename, an open question).
     descriptions: tuple[str, ...] = ()
 
 
@@ -301,7 +302,7 @@ def handle(request: PlanRequest) -> PlanAnswer:
     )
     return PlanAnswer(
         migrations=tuple(
-            PlannedMigration(m.app, m.name, str(m.path), m.content, tuple(m.descriptions))
+            PlannedMigration(m.app, m.name, str(m.path), m.content, tuple(m.lines))
             for m in result.migrations
         ),
         declined=tuple((r[0], r[1], r[2]) for r in result.declined_renames),
