@@ -237,6 +237,12 @@ class Project:
             f.write(EXTRA_COLUMN)
         self.git("add", f"{self.app}/models.py")
 
+    def edit_models_comment(self) -> None:
+        """A comment appended to models.py: the schema stays, the file's content does not,
+        so the answer cache cannot answer (the replay cache of the migrations still can)."""
+        with (self.root / self.app / "models.py").open("a") as f:
+            f.write("# an edit that changes no column\n")
+
     def restore_tree(self) -> None:
         """Back to the generated commit: index, tracked files, new migration files."""
         self.git("reset", "-q", "--hard", "HEAD")
@@ -251,6 +257,7 @@ ROW_NAMES = (
     "rollback",
     "makemigrations-check",
     "makemigrations-check-cold",
+    "makemigrations-check-edited",
     "check",
     "hook-nochange",
     "hook-change",
@@ -288,6 +295,21 @@ def benchmarks(p: Project) -> list[Bench]:
 
         return run_all
 
+    def answered_from_cache(expected: bool) -> Callable[[Child], str | None]:
+        """Exit 0, and the answer cache said it answered (or did not), so the row times
+        the path its name promises (MIGRATE_CORE_DEBUG_CACHE=1 makes it say)."""
+
+        def check(child: Child) -> str | None:
+            if child.returncode != 0:
+                return reason(child)
+            hit = "migrate-core: answered from cache" in child.stderr
+            if hit != expected:
+                return "answered from the cache" if hit else "not answered from the answer cache"
+            return None
+
+        return check
+
+    debug = {"MIGRATE_CORE_DEBUG_CACHE": "1"}
     cold = {"MIGRATE_CORE_NO_CACHE": "1"}
     how = " (library migrate via python -c)" if p.via_executor else ""
     return [
@@ -322,9 +344,10 @@ def benchmarks(p: Project) -> list[Bench]:
         Bench(
             "makemigrations-check",
             [p.script("migrate-core"), "makemigrations", "--check"],
-            0.25,
-            check=exit_zero,
-            note="nothing to do, warm cache",
+            0.2,
+            env=debug,
+            check=answered_from_cache(True),
+            note="nothing to do, answered from the answer cache",
         ),
         Bench(
             "makemigrations-check-cold",
@@ -332,6 +355,15 @@ def benchmarks(p: Project) -> list[Bench]:
             env=cold,
             check=exit_zero,
             note="MIGRATE_CORE_NO_CACHE=1",
+        ),
+        Bench(
+            "makemigrations-check-edited",
+            [p.script("migrate-core"), "makemigrations", "--check"],
+            env=debug,
+            setup=p.edit_models_comment,
+            teardown=p.restore_tree,
+            check=answered_from_cache(False),
+            note="a comment added to models.py: full run, replay cache warm",
         ),
         Bench(
             "check",

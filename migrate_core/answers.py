@@ -59,6 +59,7 @@ _IGNORED_ENV = frozenset({DEBUG_ENV})
 #: A file changed less than this before the run started may have changed while the models
 #: were being imported (a file's mtime comes from a clock that lags by up to a tick).
 _MARGIN_NS = 100_000_000
+_ACCESS_MODES = getattr(os, "O_ACCMODE", os.O_RDONLY | os.O_WRONLY | os.O_RDWR)
 
 
 def _debug(message: str) -> None:
@@ -292,7 +293,7 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
             if isinstance(mode, str):
                 if "r" not in mode and "+" not in mode:
                     return
-            elif isinstance(flags, int) and flags & os.O_ACCMODE == os.O_WRONLY:
+            elif isinstance(flags, int) and flags & _ACCESS_MODES == os.O_WRONLY:
                 return
         if isinstance(target, int):
             return  # an open file descriptor: its file was recorded when it was opened
@@ -374,10 +375,13 @@ def recording(question: Question | None, config: Config) -> Iterator[Recorder]:
     finally:
         _active = None
         os.environ = saved  # noqa: B003
-        if ok and recorder.answered_no_changes:
-            _store(recorder, trace)
-        else:
-            _forget(config.path, question)
+        try:
+            if ok and recorder.answered_no_changes:
+                _store(recorder, trace)
+            else:
+                _forget(config.path, question)
+        except Exception as exc:  # the cache only ever costs or saves time, never the command
+            _debug(f"answer not cached: {type(exc).__name__}: {exc}")
 
 
 def _forget(pyproject: Path, question: Question) -> None:
