@@ -270,8 +270,21 @@ class _Trace:
     listed: set[str] = field(default_factory=set)
     env: dict[str, str | None] = field(default_factory=dict)
     env_all: bool = False
+    #: Why what the run read cannot be recorded (it ran a process, used the network), or None.
+    unprovable: str | None = None
 
 
+#: Audit events whose outcome no record of files and variables can vouch for.
+_UNPROVABLE = {
+    "subprocess.Popen": "it started a process",
+    "os.system": "it started a process",
+    "os.exec": "it started a process",
+    "os.posix_spawn": "it started a process",
+    "os.spawn": "it started a process",
+    "socket.connect": "it used the network",
+    "socket.getaddrinfo": "it used the network",
+    "sqlite3.connect": "it opened a database",
+}
 _active: _Trace | None = None
 _hooked = False
 
@@ -284,7 +297,12 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
     the exception would be the audited operation's.
     """
     trace = _active
-    if trace is None or event not in ("open", "os.listdir", "os.scandir"):
+    if trace is None:
+        return
+    if event in _UNPROVABLE:
+        trace.unprovable = trace.unprovable or f"{_UNPROVABLE[event]} ({event})"
+        return
+    if event not in ("open", "os.listdir", "os.scandir"):
         return
     try:
         target = args[0] if args else None
@@ -406,6 +424,12 @@ def _store(recorder: Recorder, trace: _Trace) -> None:
     )
 
 
+def _nearest_existing(path: str) -> str:
+    while not os.path.lexists(path) and os.path.dirname(path) != path:
+        path = os.path.dirname(path)
+    return path
+
+
 def _installed_folders() -> list[str]:
     """Where installed code lives, even inside the project (a ``.venv``): signed by stat."""
     import sysconfig
@@ -419,6 +443,8 @@ def _installed_folders() -> list[str]:
 
 def _entry(config: Config, trace: _Trace) -> tuple[dict[str, Any] | None, str]:
     """The record of a finished run, or None and why it cannot be trusted."""
+    if trace.unprovable is not None:
+        return None, f"the run cannot be recorded: {trace.unprovable}"
     files: set[str] = {str(config.path)}
     folders: set[str] = set()
     for module in list(sys.modules.values()):
@@ -437,14 +463,21 @@ def _entry(config: Config, trace: _Trace) -> tuple[dict[str, Any] | None, str]:
         folders.add(folder)
         with contextlib.suppress(OSError):
             files |= {os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(".py")}
+    # A file that is not there (a module inside a zip archive, a file an open did not
+    # find) is also signed by what is there above it: the archive, or the folder's listing.
+    files |= {_nearest_existing(f) for f in files if not os.path.lexists(f)}
     folders |= {os.path.dirname(f) for f in files}
     folders |= trace.listed
     folders |= {os.path.abspath(p) for p in trace.sys_path if isinstance(p, str)}
+    files |= {f for f in folders if os.path.isfile(f)}  # a zip archive on sys.path
+    folders -= files
     own_cache = os.path.abspath(cache.cache_root())
     files = {f for f in files if not _inside(f, own_cache)}
     folders = {f for f in folders if not _inside(f, own_cache)}
 
-    root = str(config.root)
+    # Content for the project's files and every migration file (wherever the folder is);
+    # size and mtime for installed code, which only changes when it is reinstalled.
+    by_content = [str(config.root), *(str(a.migrations_dir) for a in config.apps.values())]
     installed = _installed_folders()
     hashed: dict[str, str | None] = {}
     stat: dict[str, list[int] | None] = {}
@@ -455,7 +488,9 @@ def _entry(config: Config, trace: _Trace) -> tuple[dict[str, Any] | None, str]:
         signature = _stat(path)
         if signature is not None and signature[1] >= trace.started_ns - _MARGIN_NS:
             return None, f"{path} changed during the run"
-        if _inside(path, root) and not any(_inside(path, i) for i in installed):
+        if any(_inside(path, f) for f in by_content) and not any(
+            _inside(path, i) for i in installed
+        ):
             hashed[path] = cache.file_digest(path)
         else:
             stat[path] = signature

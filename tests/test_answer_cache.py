@@ -430,3 +430,46 @@ def test_which_command_lines_the_cache_reads(
 def test_the_console_script_starts_at_the_cached_answer() -> None:
     pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
     assert 'migrate-core = "migrate_core.entry:main"' in pyproject.read_text(encoding="utf-8")
+
+
+def test_a_changed_module_inside_a_zip_archive_is_seen(project: CacheProject) -> None:
+    import zipfile
+
+    archive = project.ext.parent / "zips" / "zipped.zip"
+    archive.parent.mkdir()
+
+    def pack(length: int) -> None:
+        with zipfile.ZipFile(archive, "w") as z:
+            z.writestr("zipcols.py", f"ZIP_LENGTH = {length}\n")
+
+    pack(40)
+    project.edit(
+        "shop/models.py",
+        "from extcols import CODE_LENGTH",
+        "from extcols import CODE_LENGTH\nfrom zipcols import ZIP_LENGTH",
+    )
+    project.edit(
+        "shop/models.py", "sa.String(CODE_LENGTH)", "sa.String(CODE_LENGTH + ZIP_LENGTH - 40)"
+    )
+    env = {"PYTHONPATH": f"{project.ext}{os.pathsep}{archive}"}
+    project.settle()
+    for path in (archive, archive.parent):
+        os.utime(path, (time.time() - 60, time.time() - 60))
+    project.cached(env=env)
+    pack(50)
+    run = project.check(env=env)
+    assert run.code == 1 and not run.hit and "Alter column code on product" in run.out, run
+
+
+def test_models_that_start_a_process_are_never_answered_from_the_cache(
+    project: CacheProject,
+) -> None:
+    with (project.root / "shop" / "models.py").open("a", encoding="utf-8") as f:
+        f.write(
+            "\nimport subprocess, sys\nsubprocess.run([sys.executable, '-c', 'pass'], check=True)\n"
+        )
+    project.settle()
+    for _ in range(2):
+        run = project.check()
+        assert run.code == 0 and not run.hit and STORED not in run.err, run
+        assert "it started a process" in run.err
