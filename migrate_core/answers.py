@@ -356,7 +356,6 @@ class Recorder:
         self.question = question
         self.config = config
         self.answered_no_changes = False
-        self.trace: _Trace | None = None
 
     def no_changes(self) -> None:
         self.answered_no_changes = True
@@ -377,7 +376,6 @@ def recording(question: Question | None, config: Config) -> Iterator[Recorder]:
         yield recorder
         return
     trace = _Trace(time.time_ns(), list(sys.path), dict(os.environ))
-    recorder.trace = trace
     if not _hooked:
         sys.addaudithook(_audit)
         _hooked = True

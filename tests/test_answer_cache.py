@@ -167,6 +167,7 @@ def project(tmp_path: Path) -> CacheProject:
     return p
 
 
+@pytest.mark.slow
 def test_unchanged_project_is_answered_from_the_cache_with_the_full_runs_output(
     project: CacheProject,
 ) -> None:
@@ -182,7 +183,7 @@ def test_the_cached_answer_imports_neither_sqlalchemy_nor_click(project: CachePr
     project.cached()
     probe = (
         "import sys\n"
-        "from migrate_core import answers\n"
+        "from migrate_core import answers, entry\n"
         "text = answers.answer(answers.parse_argv(['makemigrations', '--check']))\n"
         "print(text, 'sqlalchemy' in sys.modules, 'click' in sys.modules, 'shop' in sys.modules)\n"
     )
@@ -249,6 +250,7 @@ def test_an_edited_migration_is_seen(project: CacheProject) -> None:
     assert run.code == 1 and not run.hit and "Alter column note on product" in run.out, run
 
 
+@pytest.mark.slow
 def test_an_added_and_a_deleted_migration_are_seen(project: CacheProject) -> None:
     project.cached()
     project.edit(
@@ -321,6 +323,7 @@ def test_an_edited_pyproject_runs_fully(project: CacheProject) -> None:
     assert run.code == 1 and not run.hit, run
 
 
+@pytest.mark.slow
 def test_models_that_fail_to_import_exit_2_every_time_and_are_never_cached(
     project: CacheProject,
 ) -> None:
