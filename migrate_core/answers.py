@@ -166,6 +166,11 @@ def _whole_env_digest(env: dict[str, str]) -> str:
     return hashlib.sha256(json.dumps(items).encode("utf-8", "surrogateescape")).hexdigest()
 
 
+def _interpreter() -> list[str]:
+    """Which Python runs, and how (``-O`` drops asserts, ``-E`` ignores the environment...)."""
+    return [sys.executable, sys.version, repr(sys.flags)]
+
+
 def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
@@ -207,7 +212,7 @@ def _stale(entry: dict[str, Any]) -> str | None:
     """What differs between the recorded inputs and now (None: nothing)."""
     if entry.get("format") != FORMAT or entry.get("version") != __version__:
         return "stored by another version"
-    if entry["python"] != [sys.executable, sys.version]:
+    if entry["python"] != _interpreter():
         return "another Python interpreter"
     if entry["sys_path"] != sys.path:
         return "sys.path differs"
@@ -504,7 +509,7 @@ def _entry(config: Config, trace: _Trace) -> tuple[dict[str, Any] | None, str]:
     return {
         "format": FORMAT,
         "version": __version__,
-        "python": [sys.executable, sys.version],
+        "python": _interpreter(),
         "sys_path": trace.sys_path,
         "env": env,
         "env_all": _whole_env_digest(trace.environ) if trace.env_all else None,

@@ -476,3 +476,12 @@ def test_models_that_start_a_process_are_never_answered_from_the_cache(
         run = project.check()
         assert run.code == 0 and not run.hit and STORED not in run.err, run
         assert "it started a process" in run.err
+
+
+def test_another_way_of_running_python_runs_fully(project: CacheProject) -> None:
+    project.cached()
+    run = project.check(env={"PYTHONOPTIMIZE": "1"})  # -O: asserts in the models vanish
+    assert run.code == 0 and not run.hit and "another Python interpreter" in run.err, run
+    project.cached()  # one answer per command line: the -O run's replaced the first
+    run = project.check(env={"PYTHONPATH": f"{project.ext}{os.pathsep}{project.root}"})
+    assert run.code == 0 and not run.hit and "sys.path differs" in run.err, run
