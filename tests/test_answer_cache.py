@@ -485,3 +485,37 @@ def test_another_way_of_running_python_runs_fully(project: CacheProject) -> None
     project.cached()  # one answer per command line: the -O run's replaced the first
     run = project.check(env={"PYTHONPATH": f"{project.ext}{os.pathsep}{project.root}"})
     assert run.code == 0 and not run.hit and "sys.path differs" in run.err, run
+
+
+def _same_size_same_mtime_edit(path: Path, old: str, new: str) -> None:
+    """Edit ``path`` keeping its size and its mtime (as a checkout restoring a timestamp
+    does): only its content tells."""
+    assert len(old) == len(new)
+    st = path.stat()
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size
+
+
+def test_project_files_are_compared_by_content_not_by_size_and_mtime(
+    project: CacheProject,
+) -> None:
+    project.cached()
+    _same_size_same_mtime_edit(project.root / "shop" / "columns.py", "String(100)", "String(120)")
+    run = project.check()
+    assert run.code == 1 and not run.hit and "Alter column name on product" in run.out, run
+
+
+def test_a_migrations_folder_outside_the_project_is_compared_by_content(tmp_path: Path) -> None:
+    p = CacheProject(tmp_path)
+    p.write("pyproject.toml", p.pyproject().replace('"shop/migrations"', '"../shared/migrations"'))
+    assert p.run("makemigrations").code == 0
+    (initial,) = (tmp_path / "shared" / "migrations").glob("0001_*.py")
+    for path in (initial, initial.parent, initial.parent.parent):
+        os.utime(path, (time.time() - 60, time.time() - 60))
+    p.cached()
+    _same_size_same_mtime_edit(initial, "sa.String(length=200)", "sa.String(length=210)")
+    run = p.check()
+    assert run.code == 1 and not run.hit and "Alter column note on product" in run.out, run
