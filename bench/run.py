@@ -177,6 +177,7 @@ class Project:
         self.timeout = timeout
         self.via_executor = via_executor
         self.migrations = root / app / "migrations"
+        self.edits = 0
 
     def script(self, name: str) -> str:
         return str(SCRIPTS / name)
@@ -237,6 +238,13 @@ class Project:
             f.write(EXTRA_COLUMN)
         self.git("add", f"{self.app}/models.py")
 
+    def edit_models_comment(self) -> None:
+        """A comment appended to models.py: the schema stays, the file's content does not,
+        so the answer cache cannot answer (the replay cache of the migrations still can)."""
+        self.edits += 1  # another text each time: the same edit again would be answered
+        with (self.root / self.app / "models.py").open("a") as f:
+            f.write(f"# an edit that changes no column ({self.edits})\n")
+
     def restore_tree(self) -> None:
         """Back to the generated commit: index, tracked files, new migration files."""
         self.git("reset", "-q", "--hard", "HEAD")
@@ -251,6 +259,7 @@ ROW_NAMES = (
     "rollback",
     "makemigrations-check",
     "makemigrations-check-cold",
+    "makemigrations-check-edited",
     "check",
     "hook-nochange",
     "hook-change",
@@ -288,6 +297,30 @@ def benchmarks(p: Project) -> list[Bench]:
 
         return run_all
 
+    def answered_from_cache(expected: bool) -> Callable[[Child], str | None]:
+        """Exit 0, and the answer cache said it answered (or did not), so the row times
+        the path its name promises (MIGRATE_CORE_DEBUG_CACHE=1 makes it say). With
+        ``expected``, the warm-up is the run that stores the answer."""
+        runs = 0
+
+        def check(child: Child) -> str | None:
+            nonlocal runs
+            runs += 1
+            if child.returncode != 0:
+                return reason(child)
+            if expected and runs == 1:
+                if "migrate-core: answer cached" in child.stderr:
+                    return None
+                last = child.stderr.strip().splitlines()[-1:] or ["no output"]
+                return f"the warm-up stored no answer ({last[0]})"
+            hit = "migrate-core: answered from cache" in child.stderr
+            if hit != expected:
+                return "answered from the cache" if hit else "not answered from the answer cache"
+            return None
+
+        return check
+
+    debug = {"MIGRATE_CORE_DEBUG_CACHE": "1"}
     cold = {"MIGRATE_CORE_NO_CACHE": "1"}
     how = " (library migrate via python -c)" if p.via_executor else ""
     return [
@@ -322,9 +355,10 @@ def benchmarks(p: Project) -> list[Bench]:
         Bench(
             "makemigrations-check",
             [p.script("migrate-core"), "makemigrations", "--check"],
-            0.25,
-            check=exit_zero,
-            note="nothing to do, warm cache",
+            0.2,
+            env=debug,
+            check=answered_from_cache(True),
+            note="nothing to do, answered from the answer cache",
         ),
         Bench(
             "makemigrations-check-cold",
@@ -332,6 +366,15 @@ def benchmarks(p: Project) -> list[Bench]:
             env=cold,
             check=exit_zero,
             note="MIGRATE_CORE_NO_CACHE=1",
+        ),
+        Bench(
+            "makemigrations-check-edited",
+            [p.script("migrate-core"), "makemigrations", "--check"],
+            env=debug,
+            setup=p.edit_models_comment,
+            teardown=p.restore_tree,
+            check=answered_from_cache(False),
+            note="a comment added to models.py: full run, replay cache warm",
         ),
         Bench(
             "check",

@@ -46,9 +46,26 @@ def _fingerprint() -> str:
     return f"{FORMAT}/{__version__}/{sqlalchemy.__version__}/{sys.version_info[:2]}"
 
 
-def project_file(project_root: Path, name: str) -> Path:
-    digest = hashlib.sha256(str(project_root.resolve()).encode()).hexdigest()[:16]
+def keyed_file(path: Path, name: str) -> Path:
+    """``name`` in the cache folder that belongs to ``path`` (a project folder or its
+    pyproject.toml, as given): the replay cache, the hook's and the answers' files."""
+    digest = hashlib.sha256(str(path).encode()).hexdigest()[:16]
     return cache_root() / digest / name
+
+
+def project_file(project_root: Path, name: str) -> Path:
+    return keyed_file(project_root.resolve(), name)
+
+
+def file_digest(path: Path | str) -> str | None:
+    """The SHA-256 of a file's content (None: unreadable). Content, not mtime and size:
+    those miss an edit of the same length within the clock's resolution, or a checkout
+    that restores an old mtime."""
+    try:
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+    except OSError:
+        return None
 
 
 def load(project_root: Path, name: str) -> dict[str, Any] | None:

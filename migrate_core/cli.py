@@ -129,6 +129,7 @@ def makemigrations(
     verbose: bool,
 ) -> None:
     """Write migrations for what changed in the models."""
+    from migrate_core import answers
     from migrate_core.errors import ConfigError
     from migrate_core.migrations.questioner import InteractiveQuestioner
     from migrate_core.migrations.questioner import NonInteractiveQuestioner
@@ -158,15 +159,16 @@ def makemigrations(
             questioner = NonInteractiveQuestioner(app_name=app_name)
         else:
             questioner = InteractiveQuestioner(app_name=app_name, ask=_ask, say=click.echo)
-        result = mm.make_migrations(
-            config, list(apps), questioner, name=name, empty=empty, declared_renames=declared
-        )
+        # A run the cache could have answered is traced, and its "no changes" stored.
+        question = answers.asked(ctx.find_root().obj.get("config_path"), apps) if check else None
+        with answers.recording(question, config) as recorder:
+            result = mm.make_migrations(
+                config, list(apps), questioner, name=name, empty=empty, declared_renames=declared
+            )
+            if not result.migrations:
+                recorder.no_changes()
     if not result.migrations:
-        click.echo(
-            f"No changes detected in app{'s' if len(apps) != 1 else ''} {', '.join(apps)}".rstrip()
-            if apps
-            else "No changes detected"
-        )
+        click.echo(answers.no_changes_message(apps))
         return
     _print_new(result)
     if check:

@@ -105,10 +105,9 @@ def find_projects(files: list[Path], start: Path, stop: Path) -> dict[Path, list
 
 
 def _cache_file(pyproject: Path) -> Path:
-    from migrate_core.cache import cache_root
+    from migrate_core.cache import keyed_file
 
-    digest = hashlib.sha256(str(pyproject).encode()).hexdigest()[:16]
-    return cache_root() / digest / "hook.json"
+    return keyed_file(pyproject, "hook.json")
 
 
 def _digest(data: bytes) -> str:
@@ -116,12 +115,10 @@ def _digest(data: bytes) -> str:
 
 
 def _config_digest(pyproject: Path) -> str | None:
-    """The pyproject.toml's content hash: an mtime and a size miss an edit of the same
-    length within the clock's resolution (or a checkout that restores an old mtime)."""
-    try:
-        return _digest(pyproject.read_bytes())
-    except OSError:
-        return None
+    """The pyproject.toml's content hash (see :func:`migrate_core.cache.file_digest`)."""
+    from migrate_core.cache import file_digest
+
+    return file_digest(pyproject)
 
 
 def _load_cache(pyproject: Path) -> dict[str, Any] | None:

@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
     "paths": 0,
     "cache": 0,
     "options": 0,
+    "answers": 0,
     "schema": 1,
     "migrations": 2,
     "db": 3,
@@ -39,6 +40,7 @@ LAYERS: dict[str, int] = {
     "console": 6,
     "cli": 6,
     "hook": 6,
+    "entry": 6,
 }
 
 
