@@ -76,20 +76,29 @@ VERSIONS: dict[int, Version] = {
     19: Version(
         "column renamed", renames=("account.name=display_name",), needles=("RenameField(",)
     ),
-    20: Version("table renamed", renames=("product=item",), needles=('RenameModel("product", "item")',)),
+    20: Version(
+        "table renamed", renames=("product=item",), needles=('RenameModel("product", "item")',)
+    ),
     21: Version("partial, expression and unique indexes"),
     22: Version("a check constraint", needles=('"ck_item_price_not_negative"',)),
     23: Version("a computed column", needles=("sa.Computed(",)),
     24: Version("an identity column", needles=("sa.Identity(",)),
-    25: Version("foreign keys with ondelete", needles=('ondelete="CASCADE"', 'ondelete="SET NULL"')),
+    25: Version(
+        "foreign keys with ondelete", needles=('ondelete="CASCADE"', 'ondelete="SET NULL"')
+    ),
     26: Version("an association table"),
     27: Version("single-table inheritance", needles=('"card_last4"',)),
     28: Version("joined-table inheritance", needles=('CreateModel(\n            "refund"',)),
     29: Version("a mixin with declared_attr on a new and an existing table"),
     30: Version("MappedAsDataclass models in a second app"),
     31: Version("server_default=text(...)", needles=("sa.text(",)),
-    32: Version("a PickleType column (a TypeDecorator: written as LargeBinary)", needles=("sa.LargeBinary()",)),
-    33: Version("the factory-made type replaced by its plain String, the module deleted", noop=True),
+    32: Version(
+        "a PickleType column (a TypeDecorator: written as LargeBinary)",
+        needles=("sa.LargeBinary()",),
+    ),
+    33: Version(
+        "the factory-made type replaced by its plain String, the module deleted", noop=True
+    ),
     34: Version("the UUID and JSON columns dropped, their module deleted"),
     35: Version("the Python Enum column dropped (its PostgreSQL type goes with it)"),
     36: Version("the association table dropped"),

@@ -272,9 +272,7 @@ def constraint_state(constraint: Any) -> ConstraintState:
             name, column_names(constraint), constraint.deferrable, constraint.initially
         )
     if isinstance(constraint, sa.CheckConstraint):
-        return CheckState(
-            name, ddl_sql(constraint.sqltext)
-        )
+        return CheckState(name, ddl_sql(constraint.sqltext))
     if isinstance(constraint, sa.ForeignKeyConstraint):
         ref_table, ref_columns = _fk_target(constraint)
         return ForeignKeyState(

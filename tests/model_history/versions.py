@@ -1,4 +1,4 @@
-'''Every version of a small project's models, one timeline per file.
+"""Every version of a small project's models, one timeline per file.
 
 A line ending in ``# @3-8`` exists in versions 3 to 8 (``# @3-``: from 3 on,
 ``# @-8``: until 8, ``# @3``: only in 3); lines between ``# @{ 3-8`` and ``# @}``
@@ -10,7 +10,7 @@ is deleted, which is how custom types are moved to another module and then delet
 while old migrations, being self-contained, still load.
 
 All of this is our own model code, written for this test.
-'''
+"""
 
 from __future__ import annotations
 
