@@ -889,3 +889,24 @@ Thing.__table__.append_constraint(sa.CheckConstraint(Thing.size >= 0, name="ck_s
     assert "thing.email" not in source, source
     single.step({"shop": PLAIN_HEAD + thing.format(table="gadget")}, renames=("thing=gadget",))
     single.assert_unapplies_to_nothing()
+
+
+def test_an_integer_key_that_becomes_a_string_stops_autoincrementing(single: LawProject) -> None:
+    """The state used to keep the old key's autoincrement through AlterField, so every later
+    makemigrations wrote the same ``AlterField(id)`` again (the law's ``--check`` failed).
+    (Integer to UUID itself is a cast no database makes: PostgreSQL and MariaDB refuse it.)"""
+    evolve(
+        single,
+        """
+class Thing(Base):
+    __tablename__ = "thing"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+""",
+        """
+class Thing(Base):
+    __tablename__ = "thing"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+""",
+    )
