@@ -28,6 +28,7 @@ from migrate_core.db.introspection import SchemaSnapshot
 from migrate_core.db.introspection import TableInfo
 from migrate_core.db.introspection import diff_schemas
 from migrate_core.db.introspection import reflect_schema
+from migrate_core.schema.sqltext import balanced_prefix
 from migrate_core.schema.sqltext import normalize_sql
 
 NAMING = {
@@ -767,3 +768,10 @@ def test_normalize_sql_keeps_literals() -> None:
     assert normalize_sql("status IN ( 'a  b' , 'c' )") == "status IN('a  b','c')"
     assert normalize_sql("'x'  'y'") == "'x' 'y'"
     assert normalize_sql(None) is None
+
+
+def test_balanced_prefix_ends_where_the_opening_parenthesis_closes() -> None:
+    # What SQLAlchemy's greedy SQLite pattern reads when a column follows on the same line.
+    assert balanced_prefix("price * 100) STORED, currency VARCHAR(3") == "price * 100"
+    assert balanced_prefix("coalesce(a, ')') + 1") == "coalesce(a, ')') + 1"
+    assert balanced_prefix("(a + b) * 2") == "(a + b) * 2"

@@ -836,3 +836,77 @@ def test_an_index_a_foreign_key_uses_made_unique(
         FK_INDEXED.format(extra=LED_BY_THE_KEY),
         FK_INDEXED.format(extra=LED_BY_THE_KEY.replace(")", ", unique=True)")),
     )
+
+
+def test_a_stored_column_added_to_a_table_with_rows_then_a_column_after_it(
+    single: LawProject,
+) -> None:
+    """SQLite refuses ``ADD COLUMN`` of a STORED column (a rebuild adds it), and appends a
+    later column on the generated column's own line of its DDL, where SQLAlchemy's
+    reflection used to read the expression past its closing parenthesis."""
+    thing = """
+class Thing(Base):
+    __tablename__ = "thing"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    size: Mapped[int | None]
+"""
+    single.step({"shop": PLAIN_HEAD + thing})
+    single.execute("INSERT INTO thing (id, size) VALUES (1, 21)")
+    doubled = (
+        '    doubled: Mapped[int | None] = mapped_column(sa.Computed("size * 2", persisted=True))\n'
+    )
+    single.step({"shop": PLAIN_HEAD + thing + doubled})
+    assert single.rows("SELECT doubled FROM thing") == [(42,)]
+    label = '    label: Mapped[str] = mapped_column(sa.String(10), server_default="x")\n'
+    single.step({"shop": PLAIN_HEAD + thing + doubled + label})
+    assert single.rows("SELECT size, doubled, label FROM thing") == [(21, 42, "x")]
+    single.assert_unapplies_to_nothing()
+
+
+def test_expressions_from_mapped_columns_leave_the_table_out(
+    single: LawProject, dialect: str
+) -> None:
+    """``func.lower(Thing.email)``, ``Thing.size >= 0``: SQLAlchemy's DDL writes these without
+    the table name, and so must the migration (SQLite refuses ``thing.email`` in an index,
+    and a prefix would name the old table after a rename)."""
+    thing = """
+class Thing(Base):
+    __tablename__ = "{table}"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(50))
+    size: Mapped[int]
+
+
+Thing.__table__.append_constraint(sa.CheckConstraint(Thing.size >= 0, name="ck_size"))
+"""
+    if dialect != "mysql":  # MariaDB has no expression indexes
+        thing += 'sa.Index("ix_email_lower", sa.func.lower(Thing.email))\n'
+    names = single.step({"shop": PLAIN_HEAD + thing.format(table="thing")})
+    source = single.migration_source(names[0])
+    assert '"size >= 0"' in source and "thing.size" not in source, source
+    assert "thing.email" not in source, source
+    single.step({"shop": PLAIN_HEAD + thing.format(table="gadget")}, renames=("thing=gadget",))
+    single.assert_unapplies_to_nothing()
+
+
+def test_an_integer_key_that_becomes_a_string_stops_autoincrementing(single: LawProject) -> None:
+    """The state used to keep the old key's autoincrement through AlterField, so every later
+    makemigrations wrote the same ``AlterField(id)`` again (the law's ``--check`` failed).
+    (Integer to UUID itself is a cast no database makes: PostgreSQL and MariaDB refuse it.)"""
+    evolve(
+        single,
+        """
+class Thing(Base):
+    __tablename__ = "thing"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+""",
+        """
+class Thing(Base):
+    __tablename__ = "thing"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+""",
+    )

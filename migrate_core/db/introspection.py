@@ -255,7 +255,7 @@ def _column_info(
     computed = raw.get("computed")
     computed_text = None
     if computed:
-        computed_text = sqlt.normalize_sql(str(computed.get("sqltext")))
+        computed_text = sqlt.normalize_sql(sqlt.balanced_prefix(str(computed.get("sqltext"))))
         persisted = computed.get("persisted")
         if persisted is not None:
             computed_text = f"{computed_text} {'STORED' if persisted else 'VIRTUAL'}"

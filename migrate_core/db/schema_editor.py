@@ -332,14 +332,17 @@ class SchemaEditor:
                 else sa.literal(fill_value)
             )
             self.execute(t.update().where(t.c[old.name].is_(None)).values({old.name: value}))
-        self._autoincrement_default(table, old, new)
-        if not changes:
-            if enum_swapped:
-                self._drop_unused_enums([old], state_after)
-            return
-        self.ops.alter_column(table.name, old.name, **{**self._existing(old), **changes})
-        if "type_" in changes:
+        # A serial default goes before the type changes (nextval() may not cast to the new
+        # type) and comes after it (its sequence needs the column to be an integer already).
+        switch_on = new.autoincrement and not old.autoincrement
+        if not switch_on:
+            self._autoincrement_default(table, old, new)
+        if changes:
+            self.ops.alter_column(table.name, old.name, **{**self._existing(old), **changes})
+        if ("type_" in changes) or (enum_swapped and not changes):
             self._drop_unused_enums([old], state_after)
+        if switch_on:
+            self._autoincrement_default(table, old, new)
 
     def rename_column(
         self,

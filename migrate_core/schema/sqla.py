@@ -80,9 +80,21 @@ def column_state(column: sa.Column[Any], *, autoincrement: bool | None = None) -
     )
 
 
+def ddl_sql(expression: Any) -> str:
+    """SQL text of an expression as DDL spells it: literals inline, columns unqualified.
+
+    SQLAlchemy's DDL compiler writes index expressions, check constraints and
+    computed columns with ``include_table=False``; an expression built from mapped
+    columns (``func.lower(User.email)``) would otherwise come out as
+    ``lower(user.email)``, which SQLite refuses in an index and which no longer
+    names the table once it is renamed.
+    """
+    return str(expression.compile(compile_kwargs={"literal_binds": True, "include_table": False}))
+
+
 def _render_computed(computed: Any) -> str:
     kwargs, _ = serializer.kwargs_code([("persisted", computed.persisted)])
-    sqltext = str(computed.sqltext.compile(compile_kwargs={"literal_binds": True}))
+    sqltext = ddl_sql(computed.sqltext)
     return serializer.Call(
         "sa.Computed", (serializer.Atom(serializer.string_literal(sqltext)),), kwargs
     ).flat()
@@ -133,7 +145,7 @@ def _index_state(index: sa.Index) -> IndexState:
             elements.append(expr.name)
             expressions.append(False)
         else:
-            elements.append(str(expr.compile(compile_kwargs={"literal_binds": True})))
+            elements.append(ddl_sql(expr))
             expressions.append(True)
     codes, raw = _options(index)
     return IndexState(
@@ -211,7 +223,7 @@ def table_state(table: sa.Table, app: str) -> TableState:
         elif isinstance(constraint, CheckConstraint):
             if getattr(constraint, "_type_bound", False):
                 continue  # created by an Enum/Boolean type along with its column
-            sqltext = str(constraint.sqltext.compile(compile_kwargs={"literal_binds": True}))
+            sqltext = ddl_sql(constraint.sqltext)
             checks.append(CheckState(name=sa_name(constraint.name), sqltext=sqltext))
     codes, raw = _options(table)
     return TableState(
@@ -260,9 +272,7 @@ def constraint_state(constraint: Any) -> ConstraintState:
             name, column_names(constraint), constraint.deferrable, constraint.initially
         )
     if isinstance(constraint, sa.CheckConstraint):
-        return CheckState(
-            name, str(constraint.sqltext.compile(compile_kwargs={"literal_binds": True}))
-        )
+        return CheckState(name, ddl_sql(constraint.sqltext))
     if isinstance(constraint, sa.ForeignKeyConstraint):
         ref_table, ref_columns = _fk_target(constraint)
         return ForeignKeyState(

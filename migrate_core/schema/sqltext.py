@@ -161,6 +161,28 @@ def normalize_sql(text: str | None) -> str | None:
     return squash(toks)
 
 
+def balanced_prefix(text: str) -> str:
+    """``text`` up to its first ``)`` that closes nothing (quotes respected).
+
+    SQLAlchemy's SQLite reflection reads a generated column's expression with a
+    greedy pattern: when more column text follows on the same line (SQLite's
+    ``ADD COLUMN`` appends it there), the match runs on to the last ``)``, as in
+    ``price * 100) STORED, currency VARCHAR(3``. The expression ends where the
+    parenthesis it was opened with closes.
+    """
+    depth = 0
+    out: list[str] = []
+    for tok in tokens(text):
+        if tok == "(":
+            depth += 1
+        elif tok == ")":
+            depth -= 1
+            if depth < 0:
+                break
+        out.append(tok)
+    return "".join(out) if depth < 0 else text
+
+
 def upper_outside_quotes(text: str) -> str:
     return "".join(tok if tok[:1] in QUOTES else tok.upper() for tok in tokens(text))
 

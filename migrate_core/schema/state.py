@@ -486,13 +486,15 @@ class ProjectState:
         self.tables[table] = current
 
     def alter_column(self, table: str, column: ColumnState, *, operation: str = "") -> None:
-        """Replace a column's definition; a primary key column stays NOT NULL and autoincrement."""
+        """Replace a column's definition; a primary key column stays NOT NULL, and autoincrement
+        while its new type is an integer (an ``id`` that becomes a UUID no longer is: kept, the
+        state would differ from the models forever and every makemigrations would write the
+        same AlterField again)."""
         old = self.column(table, column.name, operation=operation)
         current = self.tables[table]
         if current.primary_key and column.name in current.primary_key.columns:
-            column = replace(
-                column, nullable=False, autoincrement=column.autoincrement or old.autoincrement
-            )
+            keep = old.autoincrement and _can_autoincrement(column)
+            column = replace(column, nullable=False, autoincrement=column.autoincrement or keep)
         self.tables[table] = current.replace_column(old.name, column)
 
     def remove_column(self, table: str, name: str, *, operation: str = "") -> None:
@@ -577,3 +579,16 @@ def _check_columns(table: TableState, columns: Iterable[str], operation: str) ->
     for col in columns:
         if col not in names:
             raise _invalid(operation, f"table {table.name} has no column {col}")
+
+
+def _can_autoincrement(column: ColumnState) -> bool:
+    """Whether the column's type is one SQLAlchemy lets autoincrement (the integers).
+
+    A state built without live types (plain data in tests) keeps what it had.
+    """
+    affinity = getattr(column.type, "_type_affinity", None)
+    if affinity is None:
+        return True
+    from sqlalchemy import types
+
+    return isinstance(affinity, type) and issubclass(affinity, types.Integer)

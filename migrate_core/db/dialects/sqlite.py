@@ -180,10 +180,12 @@ class SQLiteSchemaEditor(SchemaEditor):
             fks
             or fill_value is not None
             or (not column.nullable and column.server_default is None)
+            or getattr(column.computed, "persisted", False)
             or self._table_is_empty(before.name)
         ):
-            # SQLite cannot add a named REFERENCES constraint, nor a NOT NULL column
-            # without a default (even to an empty table): rebuild, filling the new
+            # SQLite cannot add a named REFERENCES constraint, a NOT NULL column
+            # without a default (even to an empty table), nor a STORED generated
+            # column ("cannot add a STORED column"): rebuild, filling the new
             # column of the existing rows with the one-off value if there is one.
             target = before.with_column(column)
             for fk in fks:

@@ -1,0 +1,1 @@
+"""Versions of a scripted model history (see ``tests/test_model_history.py``)."""
