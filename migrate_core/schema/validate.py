@@ -29,9 +29,6 @@ if TYPE_CHECKING:
     from migrate_core.schema.state import ProjectState
     from migrate_core.schema.state import TableState
 
-# PostgreSQL silently cuts identifiers to 63 bytes (the table then differs from the model
-# forever); MySQL refuses names over 64 characters. 63 bytes is the limit that holds in all.
-MAX_IDENTIFIER_BYTES = 63
 
 # Stable codes: reports and ``accept`` lists name problems by these.
 INDEX_WITHOUT_COLUMNS = "MV001"
@@ -49,6 +46,26 @@ TYPE_NOT_CREATABLE = "MV101"
 MYSQL_KEY_ON_TEXT_WITHOUT_LENGTH = "MV102"
 MYSQL_PREFIX_ON_NON_STRING = "MV103"
 POSTGRESQL_ENUM_WITHOUT_NAME = "MV201"
+
+
+@dataclass(frozen=True)
+class NameLimit:
+    """How long a database lets a table or column name be, and in what unit it counts."""
+
+    database: str
+    length: int
+    unit: str  # "bytes" or "characters"
+
+    def measure(self, name: str) -> int:
+        return len(name.encode()) if self.unit == "bytes" else len(name)
+
+
+#: PostgreSQL silently cuts identifiers to 63 bytes (the table then differs from the model
+#: forever); MySQL and MariaDB refuse names over 64 characters; SQLite has no limit. The
+#: dialect modules say their own; with no database configured, every limit here applies.
+POSTGRESQL_NAMES = NameLimit("PostgreSQL", 63, "bytes")
+MYSQL_NAMES = NameLimit("MySQL/MariaDB", 64, "characters")
+EVERY_DATABASE_NAMES = (POSTGRESQL_NAMES, MYSQL_NAMES)
 
 
 @dataclass(frozen=True)
@@ -96,6 +113,10 @@ class DialectRules(Protocol):
         """``(name, kind)`` of the objects of ``table`` whose names share one namespace
         with every other table's indexes (empty where index names are per table)."""
 
+    @property
+    def name_limits(self) -> tuple[NameLimit, ...]:
+        """How long this database lets a table or column name be (empty: no limit)."""
+
 
 def validate(
     state: ProjectState,
@@ -115,6 +136,7 @@ def validate(
         table = state.tables[name]
         found: list[tuple[str, str, str, dict[str, str]]] = []
         found.extend(_table_rules(table))
+        found.extend(_name_rules(table, EVERY_DATABASE_NAMES if rules is None else rules.name_limits))
         found.extend(_foreign_key_rules(table, state, config))
         if rules is not None:
             found.extend(rules.table_problems(table))
@@ -240,25 +262,6 @@ def _table_rules(table: TableState) -> Iterable[Found]:
             "give the table at least one column (usually a primary key)",
             {},
         )
-    if len(table.name.encode()) > MAX_IDENTIFIER_BYTES:
-        yield (
-            NAME_TOO_LONG,
-            f"the table name is {len(table.name.encode())} bytes long; PostgreSQL cuts names "
-            f"to {MAX_IDENTIFIER_BYTES} bytes and MySQL refuses names over 64 characters",
-            f"set __tablename__ to a name of at most {MAX_IDENTIFIER_BYTES} bytes",
-            {},
-        )
-    for column in table.columns:
-        if len(column.name.encode()) > MAX_IDENTIFIER_BYTES:
-            yield (
-                NAME_TOO_LONG,
-                f"column {column.name} has a name of {len(column.name.encode())} bytes; "
-                f"PostgreSQL cuts names to {MAX_IDENTIFIER_BYTES} bytes and MySQL refuses "
-                "names over 64 characters",
-                f"name the column in the database with at most {MAX_IDENTIFIER_BYTES} bytes "
-                '(mapped_column("short_name", ...) keeps the attribute name)',
-                {"column": column.name},
-            )
     for index in table.indexes:
         if not index.elements:
             yield (
@@ -267,6 +270,48 @@ def _table_rules(table: TableState) -> Iterable[Found]:
                 f"sent CREATE INDEX {index.name} ON {table.name} ()",
                 "name the columns in the Index(...) or remove it",
                 {"index": index.name or ""},
+            )
+
+
+def _name_rules(table: TableState, limits: tuple[NameLimit, ...]) -> Iterable[Found]:
+    """Table and column names longer than a target database allows.
+
+    Index and constraint names are not measured: migrate-core and ``create_all`` pass
+    them as ``conv`` names, which SQLAlchemy shortens to each database's limit with a
+    hash suffix (a naming convention's long names are fine on every database).
+    """
+
+    def over(name: str) -> list[NameLimit]:
+        return [limit for limit in limits if limit.measure(name) > limit.length]
+
+    def why(name: str, exceeded: list[NameLimit]) -> str:
+        return "; ".join(
+            f"{limit.database} {'cuts names to' if limit.unit == 'bytes' else 'refuses names over'} "
+            f"{limit.length} {limit.unit} (this one has {limit.measure(name)})"
+            for limit in exceeded
+        )
+
+    def shortest(exceeded: list[NameLimit]) -> str:
+        limit = min(exceeded, key=lambda x: x.length)
+        return f"{limit.length} {limit.unit}"
+
+    exceeded = over(table.name)
+    if exceeded:
+        yield (
+            NAME_TOO_LONG,
+            f"the table name is too long: {why(table.name, exceeded)}",
+            f"set __tablename__ to a name of at most {shortest(exceeded)}",
+            {},
+        )
+    for column in table.columns:
+        exceeded = over(column.name)
+        if exceeded:
+            yield (
+                NAME_TOO_LONG,
+                f"column {column.name} has a name too long: {why(column.name, exceeded)}",
+                f"name the column in the database with at most {shortest(exceeded)} "
+                '(mapped_column("short_name", ...) keeps the attribute name)',
+                {"column": column.name},
             )
 
 
