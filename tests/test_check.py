@@ -46,7 +46,7 @@ from helpers_check import template as build_template
 from helpers_check import write
 
 LEAF = "0004_product_name_index"
-CHECK_NAMES = ["graph", "missing", "git", "reversibility", "drift", "destructive"]
+CHECK_NAMES = ["graph", "models", "missing", "git", "reversibility", "drift", "destructive"]
 
 # RunSQL creates the index the models declare (and says so in state_operations), but its
 # reverse forgets to drop it: only unapplying and reflecting can tell.

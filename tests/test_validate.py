@@ -209,13 +209,16 @@ def test_a_table_without_columns_is_refused(make_project: Any, tmp_path: Path) -
 
 def _long_column(length: int, char: str = "c") -> tuple[str, str]:
     name = char * length
-    return name, f"""
+    return (
+        name,
+        f"""
 class Order(Base):
     __tablename__ = "order"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     long: Mapped[int] = mapped_column("{name}")
-"""
+""",
+    )
 
 
 def test_a_name_too_long_for_postgresql_is_refused_there_and_without_a_database(
@@ -234,7 +237,7 @@ def test_a_name_too_long_for_postgresql_is_refused_there_and_without_a_database(
 def test_a_name_is_measured_in_bytes_on_postgresql_and_in_characters_on_mysql(
     make_project: Any, tmp_path: Path
 ) -> None:
-    name, models = _long_column(40, "é")  # 40 characters, 80 bytes
+    _name, models = _long_column(40, "é")  # 40 characters, 80 bytes
     _refused(make_project, models, _url("postgresql", tmp_path), "this one has 80", "MV006")
     _accepted(make_project, models, _url("mysql", tmp_path))
 

@@ -136,7 +136,9 @@ def validate(
         table = state.tables[name]
         found: list[tuple[str, str, str, dict[str, str]]] = []
         found.extend(_table_rules(table))
-        found.extend(_name_rules(table, EVERY_DATABASE_NAMES if rules is None else rules.name_limits))
+        found.extend(
+            _name_rules(table, EVERY_DATABASE_NAMES if rules is None else rules.name_limits)
+        )
         found.extend(_foreign_key_rules(table, state, config))
         if rules is not None:
             found.extend(rules.table_problems(table))
@@ -159,16 +161,28 @@ def validate(
 
 
 def locate(config: Config, *, root: Path | None = None) -> dict[str, Location]:
-    """``{table: Location}`` for the ORM-mapped models of every app (imported already)."""
+    """``{table: Location}`` for every app's models (imported already).
+
+    A mapped class is found at its ``class`` line; a Core ``Table("name", ...)`` at
+    the line of that call in the app's models module; any other table at the models
+    module itself (line unknown), so a finding always lands in a file the user owns.
+    """
     import sys
 
     from migrate_core import paths
     from migrate_core.schema import project
 
+    base = root or config.root
     out: dict[str, Location] = {}
-    files: dict[str, dict[str, int]] = {}  # each models file parsed once
+    files: dict[str, _SourceLines] = {}  # each models file parsed once
+
+    def lines_of(source: str) -> _SourceLines:
+        if source not in files:
+            files[source] = _source_lines(source)
+        return files[source]
+
     for app in config.apps.values():
-        obj = project.import_models(app, root or config.root)
+        obj = project.import_models(app, base)
         registry = getattr(obj, "registry", obj)
         for mapper in getattr(registry, "mappers", ()):
             table = getattr(mapper, "local_table", None)
@@ -177,37 +191,62 @@ def locate(config: Config, *, root: Path | None = None) -> dict[str, Location]:
                 continue
             cls = mapper.class_
             source = getattr(sys.modules.get(cls.__module__), "__file__", None)
-            if source and source not in files:
-                files[source] = _class_lines(source)
-            line = files[source].get(cls.__qualname__) if source else None
-            path = paths.relative(Path(source), root or config.root) if source else None
+            line = lines_of(source).classes.get(cls.__qualname__) if source else None
+            path = paths.relative(Path(source), base) if source else None
             out[name] = Location(model=cls.__name__, path=path, line=line)
+        module_file = getattr(sys.modules.get(app.models_module), "__file__", None)
+        if not module_file:
+            continue
+        module_path = paths.relative(Path(module_file), base)
+        for name in project.metadata_of(obj, app.models).tables:
+            if name not in out:
+                line = lines_of(module_file).tables.get(name)
+                out[name] = Location(path=module_path, line=line)
     return out
 
 
-def _class_lines(source: str) -> dict[str, int]:
-    """``{qualified class name: line}`` of a models file (``inspect.getsourcelines`` would
-    parse the whole file again for every class: a minute on a 200-model file)."""
+@dataclass
+class _SourceLines:
+    classes: dict[str, int]  # qualified class name -> line of ``class``
+    tables: dict[str, int]  # table name -> line of ``Table("name", ...)``
+
+
+def _source_lines(source: str) -> _SourceLines:
+    """Where the classes and ``Table(...)`` calls of a models file are (``inspect.getsourcelines``
+    would parse the whole file again for every class: a minute on a 200-model file)."""
     import ast
 
-    lines: dict[str, int] = {}
+    found = _SourceLines({}, {})
     try:
         tree = ast.parse(Path(source).read_bytes())
     except (OSError, SyntaxError, ValueError):
-        tree = None
+        return found
 
     def visit(node: ast.AST, prefix: str) -> None:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.ClassDef):
                 name = f"{prefix}{child.name}"
-                lines.setdefault(name, child.lineno)
+                found.classes.setdefault(name, child.lineno)
                 visit(child, f"{name}.")
             elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 visit(child, f"{prefix}{child.name}.<locals>.")
+            else:
+                if isinstance(child, ast.Call) and child.args:
+                    func = child.func
+                    called = (
+                        func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                    )
+                    first = child.args[0]
+                    if (
+                        called == "Table"
+                        and isinstance(first, ast.Constant)
+                        and isinstance(first.value, str)
+                    ):
+                        found.tables.setdefault(first.value, child.lineno)
+                visit(child, prefix)
 
-    if tree is not None:
-        visit(tree, "")
-    return lines
+    visit(tree, "")
+    return found
 
 
 # -- rules -----------------------------------------------------------------------------------------
