@@ -152,7 +152,7 @@ def test_migration_changed_after_it_was_on_the_base_branch(
     assert finding["migration"] == "0002_orders"
     assert finding["app"] == "shop"
     assert finding["line"] == 1
-    assert [c["status"] for c in report["checks"] if c["name"] != "git"] == ["passed"] * 5
+    assert [c["status"] for c in report["checks"] if c["name"] != "git"] == ["passed"] * 6
 
 
 def test_shallow_clone_fetches_the_base_branch(

@@ -21,6 +21,7 @@ from migrate_core.checks.base import Check
 from migrate_core.checks.findings import ERROR
 from migrate_core.checks.findings import CheckResult
 from migrate_core.checks.findings import Rule
+from migrate_core.checks.resources import STATE
 from migrate_core.schema import validate as v
 
 if TYPE_CHECKING:
@@ -50,6 +51,9 @@ RULES = (
 class ModelsCheck(Check):
     name = "models"
     title = "model validation"
+    # The models' plan replays the migrations: a chain that does not fit is the graph
+    # check's finding, and nothing can be planned against it.
+    needs = (STATE,)
     codes = RULES
 
     def run(self, resources: Resources) -> CheckResult:

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import fields
 from dataclasses import replace
 from typing import Any
 
@@ -59,6 +60,32 @@ class ColumnState:
     def same_definition(self, other: ColumnState) -> bool:
         """Equal but for the name: the test for a rename candidate."""
         return replace(other, name=self.name) == self
+
+    # Columns compare by their fields, but the server default by its key: spellings that
+    # every database stores as one default ("1" and sa.text("1") on an Integer) are
+    # equal, so changing the model between them is no migration (schema/defaults.py).
+    def _compared(self) -> tuple[Any, ...]:
+        from migrate_core.schema.defaults import default_key
+
+        return (
+            *(getattr(self, name) for name in _COLUMN_COMPARED),
+            default_key(self.default_code, self.type_code),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, ColumnState)
+        return self._compared() == other._compared()
+
+    def __hash__(self) -> int:
+        return hash(self._compared())
+
+
+#: The fields a column compares as they are (the default is compared by its key).
+_COLUMN_COMPARED = tuple(
+    f.name for f in fields(ColumnState) if f.compare and f.name != "default_code"
+)
 
 
 @dataclass(frozen=True, slots=True)
