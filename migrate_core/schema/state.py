@@ -27,6 +27,8 @@ from dataclasses import replace
 from typing import Any
 
 from migrate_core.errors import InvalidStateError
+from migrate_core.schema.equivalence import default_key
+from migrate_core.schema.equivalence import type_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,30 +63,29 @@ class ColumnState:
         """Equal but for the name: the test for a rename candidate."""
         return replace(other, name=self.name) == self
 
-    # Columns compare by their fields, but the server default by its key: spellings that
-    # every database stores as one default ("1" and sa.text("1") on an Integer) are
-    # equal, so changing the model between them is no migration (schema/defaults.py).
+    # Columns compare by their fields, but the type and the server default by their keys:
+    # spellings every database stores as one (sa.String(50) and sa.VARCHAR(50); "1" and
+    # sa.text("1") on an Integer) are equal, so changing the model between them is no
+    # migration (schema/equivalence.py says which, and why).
     def _compared(self) -> tuple[Any, ...]:
-        from migrate_core.schema.defaults import default_key
-
         return (
             *(getattr(self, name) for name in _COLUMN_COMPARED),
+            type_key(self.type_code),
             default_key(self.default_code, self.type_code),
         )
 
     def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
+        if not isinstance(other, ColumnState):
             return NotImplemented
-        assert isinstance(other, ColumnState)
         return self._compared() == other._compared()
 
     def __hash__(self) -> int:
         return hash(self._compared())
 
 
-#: The fields a column compares as they are (the default is compared by its key).
+#: The fields a column compares as they are (the type and the default by their keys).
 _COLUMN_COMPARED = tuple(
-    f.name for f in fields(ColumnState) if f.compare and f.name != "default_code"
+    f.name for f in fields(ColumnState) if f.compare and f.name not in ("type_code", "default_code")
 )
 
 

@@ -1,25 +1,38 @@
-"""One key per server default that every database stores as the same default, for comparisons.
+"""Spellings of a column that every database stores the same way, as one key each, for comparisons.
 
-A column's server default is kept as the Python source a migration file writes
-(``"1"``, ``sa.text("'1'")``, ``sa.func.now()``; see :mod:`migrate_core.schema.codegen`).
-Two spellings can differ as source and still give every row the same value on every
-database migrate-core supports; changing the model from one to the other must then
-not produce an ``AlterField``. :func:`default_key` maps such spellings to one key;
-:class:`~migrate_core.schema.state.ColumnState` compares defaults by it.
+A column's type and server default are kept as the Python source a migration file
+writes (``sa.String(length=50)``, ``"1"``, ``sa.text("'1'")``, ``sa.func.now()``; see
+:mod:`migrate_core.schema.codegen`). Two spellings can differ as source and still
+create the same column on every database migrate-core supports; changing the model
+from one to the other must then not produce an ``AlterField``.
+:class:`~migrate_core.schema.state.ColumnState` compares types by :func:`type_key`
+and defaults by :func:`default_key`.
 
 The rules hold on PostgreSQL, MySQL/MariaDB and SQLite alike (the autodetector
 knows no database: the files it writes run on any). Anything not listed is compared
-as written, so when unsure it is a change:
+as written, so when unsure it is a change.
+
+Types: an upper-case SQL type of SQLAlchemy is its generic type where both compile
+to the same DDL on all three databases: ``VARCHAR``/``String``, ``INTEGER``/``Integer``,
+``SMALLINT``/``SmallInteger``, ``BIGINT``/``BigInteger``, ``TEXT``/``Text``,
+``BOOLEAN``/``Boolean``, ``NUMERIC``/``Numeric``, ``FLOAT``/``Float``, ``DATE``/``Date``,
+``TIME``/``Time``. Not ``DATETIME`` and ``DateTime`` (PostgreSQL has no ``DATETIME``), not
+``TIMESTAMP`` and ``DateTime`` (MySQL's ``TIMESTAMP`` is another type), not ``DECIMAL``
+and ``Numeric`` (other DDL), and an ``Enum`` with its values in another order is
+another type (PostgreSQL sorts by that order).
+
+Defaults:
 
 - a Python string ``"x"`` is the SQL literal ``'x'``: ``"x"`` and ``sa.text("'x'")``
   compile to the same DDL on every database (not with a backslash, which MySQL escapes
-  in one and not the other);
+  in one and not the other); outer parentheses around a literal are no difference;
 - on integer columns a quoted integer is the integer (``"1"``, ``sa.text("'1'")``,
   ``sa.text("1")``): PostgreSQL coerces the literal, MySQL too, SQLite's INTEGER affinity
-  stores 1 for ``'1'``;
+  stores 1 for ``'1'``; on string columns an integer is its quoted form (``sa.text("7")``
+  stores ``'7'``);
 - on NUMERIC with a scale, on FLOAT and DOUBLE, numbers are compared by value
   (``"0.50"`` is ``"0.5"``: the column stores 0.50 for both); an unconstrained NUMERIC
-  keeps the scale it is given on PostgreSQL, so there only the text counts;
+  keeps the scale it is given on PostgreSQL, so there only integers are canonical;
 - on Boolean, ``sa.true()``, ``sa.text("true")``, ``"1"`` and ``sa.text("'1'")`` are one
   default (and the ``false``/``0`` ones): ``'1'`` is true in PostgreSQL, 1 in MySQL and
   SQLite. ``sa.text("1")`` is not among them: PostgreSQL refuses an integer default on
@@ -51,8 +64,31 @@ _INTEGER_TYPES = {"Integer", "SmallInteger", "BigInteger", "INTEGER", "INT", "SM
 _SCALED_TYPES = {"Numeric", "NUMERIC", "DECIMAL"}
 _FLOAT_TYPES = {"Float", "FLOAT", "REAL", "Double", "DOUBLE", "DOUBLE_PRECISION"}
 _BOOLEAN_TYPES = {"Boolean", "BOOLEAN"}
+_STRING_TYPES = {"String", "Text", "Unicode", "UnicodeText", "CHAR", "NCHAR", "NVARCHAR"}
 _CLOCK = {"now()", "current_timestamp", "current_timestamp()"}
 _CLOCK_FUNCTIONS = {"now", "current_timestamp"}
+
+
+#: Upper-case SQL types that compile to the generic type's DDL on every database.
+_SAME_TYPE = {
+    "VARCHAR": "String",
+    "INTEGER": "Integer",
+    "SMALLINT": "SmallInteger",
+    "BIGINT": "BigInteger",
+    "TEXT": "Text",
+    "BOOLEAN": "Boolean",
+    "NUMERIC": "Numeric",
+    "FLOAT": "Float",
+    "DATE": "Date",
+    "TIME": "Time",
+}
+_SA_TYPE = re.compile(r"\bsa\.(" + "|".join(_SAME_TYPE) + r")\(")
+
+
+@lru_cache(maxsize=4096)
+def type_key(type_code: str) -> str:
+    """The comparison key of a column type (as source): generic names for SQL ones."""
+    return _SA_TYPE.sub(lambda m: f"sa.{_SAME_TYPE[m.group(1)]}(", type_code)
 
 
 @lru_cache(maxsize=4096)
@@ -63,7 +99,8 @@ def default_key(default_code: str | None, type_code: str) -> str | None:
     sql = _as_sql(default_code)
     if sql is None:
         return default_code
-    kind = _kind(type_code)
+    kind = _kind(type_key(type_code))
+    sql = _without_parentheses(sql)
     if sql.lower() in _CLOCK:
         return "clock:current_timestamp"
     quoted = _QUOTED.match(sql)
@@ -84,9 +121,21 @@ def default_key(default_code: str | None, type_code: str) -> str | None:
                 return f"number:{Decimal(bare).normalize()}"
             except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
                 pass
+    elif kind == "string" and _INTEGER.match(sql):
+        return f"literal:{sql}"
     if literal is not None:
         return f"literal:{literal}"
     return f"sql:{sql}"
+
+
+def _without_parentheses(sql: str) -> str:
+    """``(1)`` and ``('a')`` as ``1`` and ``'a'``: only around a number or one literal."""
+    while sql.startswith("(") and sql.endswith(")"):
+        inner = sql[1:-1].strip()
+        if not (_NUMBER.match(inner) or _QUOTED.match(inner) or inner.startswith("(")):
+            break
+        sql = inner
+    return sql
 
 
 def _as_sql(code: str) -> str | None:
@@ -124,11 +173,14 @@ def _kind(type_code: str) -> str:
         return "boolean"
     if name in _FLOAT_TYPES:
         return "float"
+    if name in _STRING_TYPES:
+        return "string"
     if name in _SCALED_TYPES:
         scale = _SCALE.search(type_code)
         if scale is not None:
             return "scaled"
         # ``sa.Numeric(10, 2)`` without keywords: the second argument is the scale.
         args = re.match(r"^\w+\.\w+\(\s*\d+\s*,\s*(\d+)\s*[,)]", type_code)
-        return "scaled" if args else "other"
+        # Without a scale only integers are spelled one way (PostgreSQL keeps 0.50's scale).
+        return "scaled" if args else "integer"
     return "other"
