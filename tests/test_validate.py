@@ -305,6 +305,69 @@ class Order(Base):
         assert any(n.startswith("ix_order_with_a_rather_long") for n in names if n), names
 
 
+def test_a_table_in_another_schema_is_refused(make_project: Any, tmp_path: Path) -> None:
+    """The state keeps no schema: the migration would create the table in the default one."""
+    models = """
+class Order(Base):
+    __tablename__ = "order"
+    __table_args__ = {"schema": "sales"}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+"""
+    _refused(
+        make_project,
+        models,
+        _url("sqlite", tmp_path),
+        "model Order (table order)",
+        "schema sales",
+        "exclude-tables",
+        v.TABLE_IN_OTHER_SCHEMA,
+    )
+    # Listed in exclude-tables, the table is the user's to manage: no problem, no migration.
+    _project(make_project, models, None, extra='exclude-tables = ["order"]')
+    result = cli("makemigrations", "--noinput", expect=0)
+    assert "No changes" in result.stdout + result.stderr
+
+
+LONG_INDEX = """
+class Order(Base):
+    __tablename__ = "order"
+    __table_args__ = (sa.Index("{name}", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[int]
+"""
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql", "mysql"])
+def test_a_hand_given_index_name_over_the_limit_is_refused(
+    dialect: str, make_project: Any, tmp_path: Path
+) -> None:
+    """SQLAlchemy shortens only the names it made (conv); a hand-given long name is refused
+    by create_all and the database, so makemigrations refuses it first."""
+    name = "ix_" + "n" * 62  # 65 characters: over PostgreSQL's and MySQL's limits
+    models = LONG_INDEX.format(name=name)
+    url = server_url(dialect)
+    if url is None:
+        _refused(make_project, models, None, f"index {name}", "MV006")
+        _accepted(make_project, models, _url("sqlite", tmp_path))  # SQLite has no limit
+        return
+    out = _refused(make_project, models, url, f"index {name}", "at most", "MV006")
+    assert ("PostgreSQL" in out) is (dialect == "postgresql")
+    # What the rule spares the user: the database (or SQLAlchemy for it) refuses the name.
+    from migrate_core.db.scratch import scratch_database
+
+    metadata = sa.MetaData()
+    sa.Table("t", metadata, sa.Column("code", sa.Integer), sa.Index(name, "code"))
+    with scratch_database(url, label="longname") as scratch:
+        engine = sa.create_engine(scratch)
+        try:
+            with pytest.raises((sa.exc.IdentifierError, sa.exc.OperationalError)):
+                metadata.create_all(engine)
+        finally:
+            engine.dispose()
+
+
 MIXIN_INDEX = """
 class Stamped:
     # A mixin as real projects write it: a fresh Index per table, all with one name.

@@ -41,6 +41,7 @@ RULES = (
     Rule(v.FOREIGN_KEY_COLUMN_COUNT, "foreign key with unequal column counts", ERROR),
     Rule(v.UNSUPPORTED_TYPE, "type migrate-core does not create", ERROR),
     Rule(v.COLUMN_WITHOUT_TYPE, "column without a type", ERROR),
+    Rule(v.TABLE_IN_OTHER_SCHEMA, "table in a schema other than the default", ERROR),
     Rule(v.TYPE_NOT_CREATABLE, "type the database cannot create", ERROR),
     Rule(v.MYSQL_KEY_ON_TEXT_WITHOUT_LENGTH, "MySQL key on TEXT without a length", ERROR),
     Rule(v.MYSQL_PREFIX_ON_NON_STRING, "MySQL prefix length on a non-string column", ERROR),

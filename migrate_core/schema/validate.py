@@ -42,6 +42,7 @@ UNWRITABLE_TYPE = "MV008"
 FOREIGN_KEY_COLUMN_COUNT = "MV009"
 UNSUPPORTED_TYPE = "MV010"
 COLUMN_WITHOUT_TYPE = "MV011"
+TABLE_IN_OTHER_SCHEMA = "MV012"
 TYPE_NOT_CREATABLE = "MV101"
 MYSQL_KEY_ON_TEXT_WITHOUT_LENGTH = "MV102"
 MYSQL_PREFIX_ON_NON_STRING = "MV103"
@@ -323,12 +324,7 @@ def _name_rules(table: TableState, limits: tuple[NameLimit, ...]) -> Iterable[Fo
     def over(name: str) -> list[NameLimit]:
         return [limit for limit in limits if limit.measure(name) > limit.length]
 
-    def why(name: str, exceeded: list[NameLimit]) -> str:
-        return "; ".join(
-            f"{limit.database} {'cuts names to' if limit.unit == 'bytes' else 'refuses names over'} "
-            f"{limit.length} {limit.unit} (this one has {limit.measure(name)})"
-            for limit in exceeded
-        )
+    why = _why
 
     def shortest(exceeded: list[NameLimit]) -> str:
         limit = min(exceeded, key=lambda x: x.length)
@@ -452,6 +448,89 @@ def _duplicate_index_names(
                 path=loc.path,
                 line=loc.line,
             )
+
+
+# -- rules on what the models declare, not on their state -------------------------------------------
+
+
+def declared_problems(
+    config: Config,
+    *,
+    root: Path | None = None,
+    locations: dict[str, Location] | None = None,
+    rules: DialectRules | None = None,
+) -> list[Problem]:
+    """What the state does not keep but decides whether the database gets what the models say.
+
+    The state has no schema and no memory of how a name was given: a table in another
+    schema would be created in the default one, and an index or key named by hand with
+    a name over the database's limit is refused by SQLAlchemy (``create_all``) and the
+    database, while a name a naming convention or migrate-core made (a ``conv``) is
+    shortened to fit, so only the hand-given ones are reported.
+    """
+    from sqlalchemy.sql.elements import _truncated_label
+
+    from migrate_core.schema import project
+
+    locations = locations or {}
+    limits = EVERY_DATABASE_NAMES if rules is None else rules.name_limits
+    problems: list[Problem] = []
+    for metadata in project.all_metadata(config, root=root):
+        for table in sorted(metadata.tables.values(), key=lambda t: (t.name, t.schema or "")):
+            if config.is_excluded(table.name):
+                continue
+            loc = locations.get(table.name, Location())
+            if table.schema is not None:
+                problems.append(
+                    Problem(
+                        code=TABLE_IN_OTHER_SCHEMA,
+                        table=table.name,
+                        message=f"the table is declared in schema {table.schema}; migrate-core "
+                        "manages the default schema only, so its migration would create "
+                        f"{table.name} there instead",
+                        fix=f"remove schema={table.schema!r} (and set the connection's search path "
+                        f"if you need the schema), or add {table.name!r} to exclude-tables in "
+                        f"{config.path.name} and create it with RunSQL",
+                        model=loc.model,
+                        path=loc.path,
+                        line=loc.line,
+                    )
+                )
+            named: list[tuple[str, str]] = [
+                (index.name, "index") for index in table.indexes if isinstance(index.name, str)
+            ]
+            named += [(c.name, "constraint") for c in table.constraints if isinstance(c.name, str)]
+            for name, kind in named:
+                if isinstance(name, _truncated_label):
+                    continue  # a conv name: SQLAlchemy shortens it to fit each database
+                exceeded = [x for x in limits if x.measure(name) > x.length]
+                if not exceeded:
+                    continue
+                shortest = min(exceeded, key=lambda x: x.length)
+                problems.append(
+                    Problem(
+                        code=NAME_TOO_LONG,
+                        table=table.name,
+                        message=f"{kind} {name} has a name too long: {_why(name, exceeded)}",
+                        fix=f"give the {kind} a name of at most {shortest.length} {shortest.unit}, "
+                        "or leave the name to a naming convention (its long names are shortened "
+                        "to fit)",
+                        index=name if kind == "index" else None,
+                        key=name if kind == "constraint" else None,
+                        model=loc.model,
+                        path=loc.path,
+                        line=loc.line,
+                    )
+                )
+    return problems
+
+
+def _why(name: str, exceeded: list[NameLimit]) -> str:
+    return "; ".join(
+        f"{limit.database} {'cuts names to' if limit.unit == 'bytes' else 'refuses names over'} "
+        f"{limit.length} {limit.unit} (this one has {limit.measure(name)})"
+        for limit in exceeded
+    )
 
 
 # -- helpers ---------------------------------------------------------------------------------------
