@@ -103,6 +103,13 @@ DIFFERENT: dict[str, Pair] = {
     "num_unscaled": Pair("sa.Numeric()", '"0.50"', '"0.5"'),
     # PostgreSQL refuses an integer default on a boolean column; "1" is true there.
     "bool_integer": Pair("sa.Boolean()", '"1"', 'sa.text("1")'),
+    # Other clocks are other values.
+    "clock_local": Pair("sa.DateTime()", "sa.func.now()", 'sa.text("LOCALTIMESTAMP")'),
+    "clock_date": Pair("sa.DateTime()", "sa.func.now()", 'sa.text("CURRENT_DATE")'),
+    # MySQL escapes a backslash in a string default, not in text(); ":x" in text() is a
+    # bind parameter to SQLAlchemy: compared as written.
+    "str_backslash": Pair("sa.String(10)", '"a\\\\b"', "sa.text(\"'a\\\\b'\")"),
+    "str_colon": Pair("sa.String(10)", '":x"', "sa.text(\"':x'\")"),
     "type_length": Pair("sa.String(50)", None, None, "sa.VARCHAR(60)"),
     # PostgreSQL has no DATETIME type; MySQL's TIMESTAMP is not its DATETIME.
     "type_datetime": Pair("sa.DateTime()", None, None, "sa.DATETIME()"),
