@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import fields
 from dataclasses import replace
+from operator import attrgetter
 from typing import Any
 
 from migrate_core.errors import InvalidStateError
@@ -69,7 +70,7 @@ class ColumnState:
     # migration (schema/equivalence.py says which, and why).
     def _compared(self) -> tuple[Any, ...]:
         return (
-            *(getattr(self, name) for name in _COLUMN_COMPARED),
+            _column_fields(self),
             type_key(self.type_code),
             default_key(self.default_code, self.type_code),
         )
@@ -77,6 +78,10 @@ class ColumnState:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ColumnState):
             return NotImplemented
+        if _column_fields(self) != _column_fields(other):
+            return False
+        if self.type_code == other.type_code and self.default_code == other.default_code:
+            return True  # the common case, without computing any key
         return self._compared() == other._compared()
 
     def __hash__(self) -> int:
@@ -84,8 +89,12 @@ class ColumnState:
 
 
 #: The fields a column compares as they are (the type and the default by their keys).
-_COLUMN_COMPARED = tuple(
-    f.name for f in fields(ColumnState) if f.compare and f.name not in ("type_code", "default_code")
+_column_fields = attrgetter(
+    *(
+        f.name
+        for f in fields(ColumnState)
+        if f.compare and f.name not in ("type_code", "default_code")
+    )
 )
 
 
