@@ -477,8 +477,10 @@ def declared_problems(
     problems: list[Problem] = []
     for metadata in project.all_metadata(config, root=root):
         for table in sorted(metadata.tables.values(), key=lambda t: (t.name, t.schema or "")):
-            if config.is_excluded(table.name):
-                continue
+            if config.is_excluded(table.name) or not any(
+                app.owns_table(table.name) for app in config.apps.values()
+            ):
+                continue  # not the models' to migrate (as in project.model_state)
             loc = locations.get(table.name, Location())
             if table.schema is not None:
                 problems.append(
