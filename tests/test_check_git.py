@@ -71,7 +71,7 @@ def test_clean_branch_passes(template: Template, tmp_path: Path, url: str | None
 
     assert code == 0, report
     assert report["ok"] is True
-    assert [c["status"] for c in report["checks"]] == ["passed"] * 6
+    assert [c["status"] for c in report["checks"]] == ["passed"] * 7
     assert report["findings"] == []
     assert report["summary"]["base_ref"] == "main"
     assert report["summary"]["database"] == ("sqlite" if url is None else url.split("+")[0])
@@ -124,7 +124,7 @@ def test_two_branches_numbering_0005_fail_until_merged(
 
     assert code == 0, report["findings"]
     assert report["findings"] == []
-    assert [c["status"] for c in report["checks"]] == ["passed"] * 6
+    assert [c["status"] for c in report["checks"]] == ["passed"] * 7
 
 
 def test_migration_changed_after_it_was_on_the_base_branch(
@@ -152,7 +152,7 @@ def test_migration_changed_after_it_was_on_the_base_branch(
     assert finding["migration"] == "0002_orders"
     assert finding["app"] == "shop"
     assert finding["line"] == 1
-    assert [c["status"] for c in report["checks"] if c["name"] != "git"] == ["passed"] * 5
+    assert [c["status"] for c in report["checks"] if c["name"] != "git"] == ["passed"] * 6
 
 
 def test_shallow_clone_fetches_the_base_branch(

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from conftest import server_url
 from helpers_engine import cli
 from helpers_models import forget_modules
@@ -39,13 +40,15 @@ def _url(dialect: str, tmp_path: Path) -> str:
     return found or f"sqlite:///{tmp_path / 'never_opened.db'}"
 
 
-def _project(make_project: Any, models: str, url: str, extra: str = "") -> Path:
+def _project(make_project: Any, models: str, url: str | None, extra: str = "") -> Path:
     forget_modules(["shop"])  # each test's models are a new module of the same name
     root: Path = make_project(HEAD + models, url=url, extra=extra)
     return root
 
 
-def _refused(make_project: Any, models: str, url: str, *needles: str, extra: str = "") -> str:
+def _refused(
+    make_project: Any, models: str, url: str | None, *needles: str, extra: str = ""
+) -> str:
     root = _project(make_project, models, url, extra)
     result = cli("makemigrations", "--noinput", expect=2)
     out = result.stdout + result.stderr
@@ -57,7 +60,7 @@ def _refused(make_project: Any, models: str, url: str, *needles: str, extra: str
     return out
 
 
-def _accepted(make_project: Any, models: str, url: str, extra: str = "") -> None:
+def _accepted(make_project: Any, models: str, url: str | None, extra: str = "") -> None:
     root = _project(make_project, models, url, extra)
     cli("makemigrations", "--noinput", expect=0)
     assert list((root / "shop" / "migrations").glob("0001_*.py"))
@@ -204,19 +207,165 @@ def test_a_table_without_columns_is_refused(make_project: Any, tmp_path: Path) -
     _refused(make_project, models, _url("sqlite", tmp_path), "table empty", "no columns", "MV005")
 
 
-@pytest.mark.parametrize("dialect", ["sqlite", "postgresql", "mysql"])
-def test_a_name_longer_than_every_database_allows_is_refused(
-    dialect: str, make_project: Any, tmp_path: Path
-) -> None:
-    name = "c" * 64
-    models = f"""
+def _long_column(length: int, char: str = "c") -> tuple[str, str]:
+    name = char * length
+    return (
+        name,
+        f"""
 class Order(Base):
     __tablename__ = "order"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     long: Mapped[int] = mapped_column("{name}")
+""",
+    )
+
+
+def test_a_name_too_long_for_postgresql_is_refused_there_and_without_a_database(
+    make_project: Any, tmp_path: Path
+) -> None:
+    """63 bytes is PostgreSQL's limit; with no database-url, every database's limit holds."""
+    name, models = _long_column(64)
+    for url in (_url("postgresql", tmp_path), None):
+        out = _refused(make_project, models, url, f"column {name}", "MV006")
+        assert "PostgreSQL cuts names to 63 bytes (this one has 64)" in out
+        assert ("MySQL" in out) is False  # 64 characters is within MySQL's limit
+    _accepted(make_project, models, _url("mysql", tmp_path))
+    _accepted(make_project, models, _url("sqlite", tmp_path))
+
+
+def test_a_name_is_measured_in_bytes_on_postgresql_and_in_characters_on_mysql(
+    make_project: Any, tmp_path: Path
+) -> None:
+    _name, models = _long_column(40, "é")  # 40 characters, 80 bytes
+    _refused(make_project, models, _url("postgresql", tmp_path), "this one has 80", "MV006")
+    _accepted(make_project, models, _url("mysql", tmp_path))
+
+
+def test_a_name_too_long_for_mysql_names_mysql(make_project: Any, tmp_path: Path) -> None:
+    name, models = _long_column(65)
+    out = _refused(make_project, models, _url("mysql", tmp_path), f"column {name}", "MV006")
+    assert "MySQL/MariaDB refuses names over 64 characters (this one has 65)" in out
+    assert "PostgreSQL" not in out
+    out = _refused(make_project, models, None, "MV006")
+    assert "PostgreSQL" in out and "MySQL/MariaDB" in out and "at most 63 bytes" in out
+    _accepted(make_project, "\n".join(models.splitlines()), _url("sqlite", tmp_path))
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql", "mysql"])
+def test_long_names_a_naming_convention_makes_are_no_problem(
+    dialect: str, make_project: Any, tmp_path: Path
+) -> None:
+    """SQLAlchemy shortens convention names (``conv``) to the database's limit itself:
+    no MV006, and the migration applies and matches the models on the database."""
+    models = """
+Base.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+}
+
+
+class Customer(Base):
+    __tablename__ = "customer_with_a_rather_long_table_name_here"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+class Order(Base):
+    __tablename__ = "order_with_a_rather_long_table_name_here_too"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_reference_number: Mapped[int] = mapped_column(
+        sa.ForeignKey("customer_with_a_rather_long_table_name_here.id"), index=True
+    )
+    external_reference_code: Mapped[int] = mapped_column(unique=True)
 """
-    _refused(make_project, models, _url(dialect, tmp_path), f"column {name}", "64 bytes", "MV006")
+    url = server_url(dialect)
+    if url is None:
+        _accepted(make_project, models, _url("sqlite", tmp_path))
+        return
+    from migrate_core.db.scratch import scratch_database
+
+    with scratch_database(url, label="names") as scratch:
+        _accepted(make_project, models, scratch)
+        cli("migrate", expect=0)
+        cli("makemigrations", "--check", expect=0)  # the models and the file agree
+        engine = sa.create_engine(scratch)
+        try:
+            inspector = sa.inspect(engine)
+            table = "order_with_a_rather_long_table_name_here_too"
+            names = [i["name"] for i in inspector.get_indexes(table)]
+            names += [u["name"] for u in inspector.get_unique_constraints(table)]
+            names += [f["name"] for f in inspector.get_foreign_keys(table)]
+        finally:
+            engine.dispose()
+        # Every generated name was longer than 64; the database holds the shortened ones.
+        assert names and all(n and len(n) <= 63 for n in names), names
+        assert any(n.startswith("ix_order_with_a_rather_long") for n in names if n), names
+
+
+def test_a_table_in_another_schema_is_refused(make_project: Any, tmp_path: Path) -> None:
+    """The state keeps no schema: the migration would create the table in the default one."""
+    models = """
+class Order(Base):
+    __tablename__ = "order"
+    __table_args__ = {"schema": "sales"}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+"""
+    _refused(
+        make_project,
+        models,
+        _url("sqlite", tmp_path),
+        "model Order (table order)",
+        "schema sales",
+        "exclude-tables",
+        v.TABLE_IN_OTHER_SCHEMA,
+    )
+    # Listed in exclude-tables, the table is the user's to manage: no problem, no migration.
+    _project(make_project, models, None, extra='exclude-tables = ["order"]')
+    result = cli("makemigrations", "--noinput", expect=0)
+    assert "No changes" in result.stdout + result.stderr
+
+
+LONG_INDEX = """
+class Order(Base):
+    __tablename__ = "order"
+    __table_args__ = (sa.Index("{name}", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[int]
+"""
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql", "mysql"])
+def test_a_hand_given_index_name_over_the_limit_is_refused(
+    dialect: str, make_project: Any, tmp_path: Path
+) -> None:
+    """SQLAlchemy shortens only the names it made (conv); a hand-given long name is refused
+    by create_all and the database, so makemigrations refuses it first."""
+    name = "ix_" + "n" * 62  # 65 characters: over PostgreSQL's and MySQL's limits
+    models = LONG_INDEX.format(name=name)
+    url = server_url(dialect)
+    if url is None:
+        _refused(make_project, models, None, f"index {name}", "MV006")
+        _accepted(make_project, models, _url("sqlite", tmp_path))  # SQLite has no limit
+        return
+    out = _refused(make_project, models, url, f"index {name}", "at most", "MV006")
+    assert ("PostgreSQL" in out) is (dialect == "postgresql")
+    # What the rule spares the user: the database (or SQLAlchemy for it) refuses the name.
+    from migrate_core.db.scratch import scratch_database
+
+    metadata = sa.MetaData()
+    sa.Table("t", metadata, sa.Column("code", sa.Integer), sa.Index(name, "code"))
+    with scratch_database(url, label="longname") as scratch:
+        engine = sa.create_engine(scratch)
+        try:
+            with pytest.raises((sa.exc.IdentifierError, sa.exc.OperationalError)):
+                metadata.create_all(engine)
+        finally:
+            engine.dispose()
 
 
 MIXIN_INDEX = """

@@ -3,7 +3,8 @@
 The order matters only for reading: each check says what it needs and the
 resources make it on first use. Codes are stable (``MC1xx`` destructive, ``MC2xx``
 graph, ``MC3xx`` missing migration, ``MC4xx`` git integrity, ``MC5xx``
-reversibility, ``MC6xx`` drift); the README's check-migrations section lists them.
+reversibility, ``MC6xx`` drift; the model validation check reports the ``MV0xx``/``MV1xx``/``MV2xx``
+codes makemigrations refuses models with); the README's check-migrations section lists them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from migrate_core.checks import drift
 from migrate_core.checks import git_integrity
 from migrate_core.checks import graph
 from migrate_core.checks import missing
+from migrate_core.checks import models
 from migrate_core.checks import reversibility
 from migrate_core.checks.base import Check
 from migrate_core.checks.findings import Rule
@@ -21,6 +23,7 @@ from migrate_core.checks.resources import DATABASE
 
 REGISTRY: tuple[Check, ...] = (
     graph.GraphCheck(),
+    models.ModelsCheck(),
     missing.MissingCheck(),
     git_integrity.GitIntegrityCheck(),
     reversibility.ReversibilityCheck(),

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from migrate_core.errors import MigrationFailed
     from migrate_core.migrations.graph import Key
     from migrate_core.migrations.loader import MigrationLoader
+    from migrate_core.schema.validate import Problem
 
 #: The migrations replay into one state (no operation contradicts the ones before it).
 STATE = "state"
@@ -55,12 +56,19 @@ REASONS = {
 }
 
 
+#: Why the checks that need the models' plan are skipped when the models cannot be created.
+MODEL_PROBLEMS = "the models declare what no database can create (see model validation)"
+
+
 @dataclass(frozen=True)
 class Unmet:
     """A need that cannot be met: why, and (once) the finding that says where."""
 
     need: str
     finding: Finding | None = None
+    #: Why, where the need's general reason would mislead (the models import but
+    #: declare what no database can create: the model check reports those).
+    reason: str | None = None
 
 
 @dataclass
@@ -77,10 +85,14 @@ class GitBase:
 @dataclass(frozen=True)
 class ModelsOutcome:
     """What makemigrations would write, by app; ``pending`` is None when the graph forks
-    (no single current state to compare with), ``failure`` when the models do not import."""
+    (no single current state to compare with), ``failure`` when the models do not import,
+    ``problems`` when they declare constructs no database can create (then nothing is
+    planned: makemigrations would refuse). ``validated``: the problems were looked for."""
 
     pending: dict[str, list[str]] | None = None
     failure: Finding | None = None
+    problems: tuple[Problem, ...] = ()
+    validated: bool = False
 
 
 class Resources:
@@ -209,6 +221,8 @@ class Resources:
             return Unmet(need, failure) if failure is not None else None
         if need == MODELS:
             failure = self.models.failure
+            if failure is None and self.models.problems:
+                return Unmet(need, reason=MODEL_PROBLEMS)
             return Unmet(need, failure) if failure is not None else None
         if need == GIT:
             if self.base.failure is not None:

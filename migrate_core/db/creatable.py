@@ -52,12 +52,13 @@ def valid_model_state(config: Config, *, root: Path | None = None) -> ProjectSta
         raise ModelProblemsError(validate.summary(problems), problems) from None
     rules = configured_backend(config)
     problems = validate.validate(state, config, rules=rules)
+    problems += validate.declared_problems(config, root=root, rules=rules)
     if problems:
         # Where each model is declared, found only now: reading the classes' source costs
         # more than the whole check on a large project, and only a problem needs it.
-        problems = validate.validate(
-            state, config, locations=validate.locate(config, root=root), rules=rules
-        )
+        locations = validate.locate(config, root=root)
+        problems = validate.validate(state, config, locations=locations, rules=rules)
+        problems += validate.declared_problems(config, root=root, locations=locations, rules=rules)
         raise ModelProblemsError(validate.summary(problems), problems)
     return state
 

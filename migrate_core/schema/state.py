@@ -22,10 +22,14 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import fields
 from dataclasses import replace
+from operator import attrgetter
 from typing import Any
 
 from migrate_core.errors import InvalidStateError
+from migrate_core.schema.equivalence import default_key
+from migrate_core.schema.equivalence import type_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +63,39 @@ class ColumnState:
     def same_definition(self, other: ColumnState) -> bool:
         """Equal but for the name: the test for a rename candidate."""
         return replace(other, name=self.name) == self
+
+    # Columns compare by their fields, but the type and the server default by their keys:
+    # spellings every database stores as one (sa.String(50) and sa.VARCHAR(50); "1" and
+    # sa.text("1") on an Integer) are equal, so changing the model between them is no
+    # migration (schema/equivalence.py says which, and why).
+    def _compared(self) -> tuple[Any, ...]:
+        return (
+            _column_fields(self),
+            type_key(self.type_code),
+            default_key(self.default_code, self.type_code),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ColumnState):
+            return NotImplemented
+        if _column_fields(self) != _column_fields(other):
+            return False
+        if self.type_code == other.type_code and self.default_code == other.default_code:
+            return True  # the common case, without computing any key
+        return self._compared() == other._compared()
+
+    def __hash__(self) -> int:
+        return hash(self._compared())
+
+
+#: The fields a column compares as they are (the type and the default by their keys).
+_column_fields = attrgetter(
+    *(
+        f.name
+        for f in fields(ColumnState)
+        if f.compare and f.name not in ("type_code", "default_code")
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)

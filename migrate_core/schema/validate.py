@@ -29,9 +29,6 @@ if TYPE_CHECKING:
     from migrate_core.schema.state import ProjectState
     from migrate_core.schema.state import TableState
 
-# PostgreSQL silently cuts identifiers to 63 bytes (the table then differs from the model
-# forever); MySQL refuses names over 64 characters. 63 bytes is the limit that holds in all.
-MAX_IDENTIFIER_BYTES = 63
 
 # Stable codes: reports and ``accept`` lists name problems by these.
 INDEX_WITHOUT_COLUMNS = "MV001"
@@ -45,10 +42,31 @@ UNWRITABLE_TYPE = "MV008"
 FOREIGN_KEY_COLUMN_COUNT = "MV009"
 UNSUPPORTED_TYPE = "MV010"
 COLUMN_WITHOUT_TYPE = "MV011"
+TABLE_IN_OTHER_SCHEMA = "MV012"
 TYPE_NOT_CREATABLE = "MV101"
 MYSQL_KEY_ON_TEXT_WITHOUT_LENGTH = "MV102"
 MYSQL_PREFIX_ON_NON_STRING = "MV103"
 POSTGRESQL_ENUM_WITHOUT_NAME = "MV201"
+
+
+@dataclass(frozen=True)
+class NameLimit:
+    """How long a database lets a table or column name be, and in what unit it counts."""
+
+    database: str
+    length: int
+    unit: str  # "bytes" or "characters"
+
+    def measure(self, name: str) -> int:
+        return len(name.encode()) if self.unit == "bytes" else len(name)
+
+
+#: PostgreSQL silently cuts identifiers to 63 bytes (the table then differs from the model
+#: forever); MySQL and MariaDB refuse names over 64 characters; SQLite has no limit. The
+#: dialect modules say their own; with no database configured, every limit here applies.
+POSTGRESQL_NAMES = NameLimit("PostgreSQL", 63, "bytes")
+MYSQL_NAMES = NameLimit("MySQL/MariaDB", 64, "characters")
+EVERY_DATABASE_NAMES = (POSTGRESQL_NAMES, MYSQL_NAMES)
 
 
 @dataclass(frozen=True)
@@ -96,6 +114,10 @@ class DialectRules(Protocol):
         """``(name, kind)`` of the objects of ``table`` whose names share one namespace
         with every other table's indexes (empty where index names are per table)."""
 
+    @property
+    def name_limits(self) -> tuple[NameLimit, ...]:
+        """How long this database lets a table or column name be (empty: no limit)."""
+
 
 def validate(
     state: ProjectState,
@@ -115,6 +137,9 @@ def validate(
         table = state.tables[name]
         found: list[tuple[str, str, str, dict[str, str]]] = []
         found.extend(_table_rules(table))
+        found.extend(
+            _name_rules(table, EVERY_DATABASE_NAMES if rules is None else rules.name_limits)
+        )
         found.extend(_foreign_key_rules(table, state, config))
         if rules is not None:
             found.extend(rules.table_problems(table))
@@ -137,16 +162,28 @@ def validate(
 
 
 def locate(config: Config, *, root: Path | None = None) -> dict[str, Location]:
-    """``{table: Location}`` for the ORM-mapped models of every app (imported already)."""
+    """``{table: Location}`` for every app's models (imported already).
+
+    A mapped class is found at its ``class`` line; a Core ``Table("name", ...)`` at
+    the line of that call in the app's models module; any other table at the models
+    module itself (line unknown), so a finding always lands in a file the user owns.
+    """
     import sys
 
     from migrate_core import paths
     from migrate_core.schema import project
 
+    base = root or config.root
     out: dict[str, Location] = {}
-    files: dict[str, dict[str, int]] = {}  # each models file parsed once
+    files: dict[str, _SourceLines] = {}  # each models file parsed once
+
+    def lines_of(source: str) -> _SourceLines:
+        if source not in files:
+            files[source] = _source_lines(source)
+        return files[source]
+
     for app in config.apps.values():
-        obj = project.import_models(app, root or config.root)
+        obj = project.import_models(app, base)
         registry = getattr(obj, "registry", obj)
         for mapper in getattr(registry, "mappers", ()):
             table = getattr(mapper, "local_table", None)
@@ -155,37 +192,62 @@ def locate(config: Config, *, root: Path | None = None) -> dict[str, Location]:
                 continue
             cls = mapper.class_
             source = getattr(sys.modules.get(cls.__module__), "__file__", None)
-            if source and source not in files:
-                files[source] = _class_lines(source)
-            line = files[source].get(cls.__qualname__) if source else None
-            path = paths.relative(Path(source), root or config.root) if source else None
+            line = lines_of(source).classes.get(cls.__qualname__) if source else None
+            path = paths.relative(Path(source), base) if source else None
             out[name] = Location(model=cls.__name__, path=path, line=line)
+        module_file = getattr(sys.modules.get(app.models_module), "__file__", None)
+        if not module_file:
+            continue
+        module_path = paths.relative(Path(module_file), base)
+        for name in project.metadata_of(obj, app.models).tables:
+            if name not in out:
+                line = lines_of(module_file).tables.get(name)
+                out[name] = Location(path=module_path, line=line)
     return out
 
 
-def _class_lines(source: str) -> dict[str, int]:
-    """``{qualified class name: line}`` of a models file (``inspect.getsourcelines`` would
-    parse the whole file again for every class: a minute on a 200-model file)."""
+@dataclass
+class _SourceLines:
+    classes: dict[str, int]  # qualified class name -> line of ``class``
+    tables: dict[str, int]  # table name -> line of ``Table("name", ...)``
+
+
+def _source_lines(source: str) -> _SourceLines:
+    """Where the classes and ``Table(...)`` calls of a models file are (``inspect.getsourcelines``
+    would parse the whole file again for every class: a minute on a 200-model file)."""
     import ast
 
-    lines: dict[str, int] = {}
+    found = _SourceLines({}, {})
     try:
         tree = ast.parse(Path(source).read_bytes())
     except (OSError, SyntaxError, ValueError):
-        tree = None
+        return found
 
     def visit(node: ast.AST, prefix: str) -> None:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.ClassDef):
                 name = f"{prefix}{child.name}"
-                lines.setdefault(name, child.lineno)
+                found.classes.setdefault(name, child.lineno)
                 visit(child, f"{name}.")
             elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 visit(child, f"{prefix}{child.name}.<locals>.")
+            else:
+                if isinstance(child, ast.Call) and child.args:
+                    func = child.func
+                    called = (
+                        func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                    )
+                    first = child.args[0]
+                    if (
+                        called == "Table"
+                        and isinstance(first, ast.Constant)
+                        and isinstance(first.value, str)
+                    ):
+                        found.tables.setdefault(first.value, child.lineno)
+                visit(child, prefix)
 
-    if tree is not None:
-        visit(tree, "")
-    return lines
+    visit(tree, "")
+    return found
 
 
 # -- rules -----------------------------------------------------------------------------------------
@@ -240,25 +302,6 @@ def _table_rules(table: TableState) -> Iterable[Found]:
             "give the table at least one column (usually a primary key)",
             {},
         )
-    if len(table.name.encode()) > MAX_IDENTIFIER_BYTES:
-        yield (
-            NAME_TOO_LONG,
-            f"the table name is {len(table.name.encode())} bytes long; PostgreSQL cuts names "
-            f"to {MAX_IDENTIFIER_BYTES} bytes and MySQL refuses names over 64 characters",
-            f"set __tablename__ to a name of at most {MAX_IDENTIFIER_BYTES} bytes",
-            {},
-        )
-    for column in table.columns:
-        if len(column.name.encode()) > MAX_IDENTIFIER_BYTES:
-            yield (
-                NAME_TOO_LONG,
-                f"column {column.name} has a name of {len(column.name.encode())} bytes; "
-                f"PostgreSQL cuts names to {MAX_IDENTIFIER_BYTES} bytes and MySQL refuses "
-                "names over 64 characters",
-                f"name the column in the database with at most {MAX_IDENTIFIER_BYTES} bytes "
-                '(mapped_column("short_name", ...) keeps the attribute name)',
-                {"column": column.name},
-            )
     for index in table.indexes:
         if not index.elements:
             yield (
@@ -267,6 +310,43 @@ def _table_rules(table: TableState) -> Iterable[Found]:
                 f"sent CREATE INDEX {index.name} ON {table.name} ()",
                 "name the columns in the Index(...) or remove it",
                 {"index": index.name or ""},
+            )
+
+
+def _name_rules(table: TableState, limits: tuple[NameLimit, ...]) -> Iterable[Found]:
+    """Table and column names longer than a target database allows.
+
+    Index and constraint names are not measured: migrate-core and ``create_all`` pass
+    them as ``conv`` names, which SQLAlchemy shortens to each database's limit with a
+    hash suffix (a naming convention's long names are fine on every database).
+    """
+
+    def over(name: str) -> list[NameLimit]:
+        return [limit for limit in limits if limit.measure(name) > limit.length]
+
+    why = _why
+
+    def shortest(exceeded: list[NameLimit]) -> str:
+        limit = min(exceeded, key=lambda x: x.length)
+        return f"{limit.length} {limit.unit}"
+
+    exceeded = over(table.name)
+    if exceeded:
+        yield (
+            NAME_TOO_LONG,
+            f"the table name is too long: {why(table.name, exceeded)}",
+            f"set __tablename__ to a name of at most {shortest(exceeded)}",
+            {},
+        )
+    for column in table.columns:
+        exceeded = over(column.name)
+        if exceeded:
+            yield (
+                NAME_TOO_LONG,
+                f"column {column.name} has a name too long: {why(column.name, exceeded)}",
+                f"name the column in the database with at most {shortest(exceeded)} "
+                '(mapped_column("short_name", ...) keeps the attribute name)',
+                {"column": column.name},
             )
 
 
@@ -368,6 +448,91 @@ def _duplicate_index_names(
                 path=loc.path,
                 line=loc.line,
             )
+
+
+# -- rules on what the models declare, not on their state -------------------------------------------
+
+
+def declared_problems(
+    config: Config,
+    *,
+    root: Path | None = None,
+    locations: dict[str, Location] | None = None,
+    rules: DialectRules | None = None,
+) -> list[Problem]:
+    """What the state does not keep but decides whether the database gets what the models say.
+
+    The state has no schema and no memory of how a name was given: a table in another
+    schema would be created in the default one, and an index or key named by hand with
+    a name over the database's limit is refused by SQLAlchemy (``create_all``) and the
+    database, while a name a naming convention or migrate-core made (a ``conv``) is
+    shortened to fit, so only the hand-given ones are reported.
+    """
+    from sqlalchemy.sql.elements import _truncated_label
+
+    from migrate_core.schema import project
+
+    locations = locations or {}
+    limits = EVERY_DATABASE_NAMES if rules is None else rules.name_limits
+    problems: list[Problem] = []
+    for metadata in project.all_metadata(config, root=root):
+        for table in sorted(metadata.tables.values(), key=lambda t: (t.name, t.schema or "")):
+            if config.is_excluded(table.name) or not any(
+                app.owns_table(table.name) for app in config.apps.values()
+            ):
+                continue  # not the models' to migrate (as in project.model_state)
+            loc = locations.get(table.name, Location())
+            if table.schema is not None:
+                problems.append(
+                    Problem(
+                        code=TABLE_IN_OTHER_SCHEMA,
+                        table=table.name,
+                        message=f"the table is declared in schema {table.schema}; migrate-core "
+                        "manages the default schema only, so its migration would create "
+                        f"{table.name} there instead",
+                        fix=f"remove schema={table.schema!r} (and set the connection's search path "
+                        f"if you need the schema), or add {table.name!r} to exclude-tables in "
+                        f"{config.path.name} and create it with RunSQL",
+                        model=loc.model,
+                        path=loc.path,
+                        line=loc.line,
+                    )
+                )
+            named: list[tuple[str, str]] = [
+                (index.name, "index") for index in table.indexes if isinstance(index.name, str)
+            ]
+            named += [(c.name, "constraint") for c in table.constraints if isinstance(c.name, str)]
+            for name, kind in named:
+                if isinstance(name, _truncated_label):
+                    continue  # a conv name: SQLAlchemy shortens it to fit each database
+                exceeded = [x for x in limits if x.measure(name) > x.length]
+                if not exceeded:
+                    continue
+                shortest = min(exceeded, key=lambda x: x.length)
+                problems.append(
+                    Problem(
+                        code=NAME_TOO_LONG,
+                        table=table.name,
+                        message=f"{kind} {name} has a name too long: {_why(name, exceeded)}",
+                        fix=f"give the {kind} a name of at most {shortest.length} {shortest.unit}, "
+                        "or leave the name to a naming convention (its long names are shortened "
+                        "to fit)",
+                        index=name if kind == "index" else None,
+                        key=name if kind == "constraint" else None,
+                        model=loc.model,
+                        path=loc.path,
+                        line=loc.line,
+                    )
+                )
+    return problems
+
+
+def _why(name: str, exceeded: list[NameLimit]) -> str:
+    return "; ".join(
+        f"{limit.database} {'cuts names to' if limit.unit == 'bytes' else 'refuses names over'} "
+        f"{limit.length} {limit.unit} (this one has {limit.measure(name)})"
+        for limit in exceeded
+    )
 
 
 # -- helpers ---------------------------------------------------------------------------------------

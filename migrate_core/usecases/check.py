@@ -27,6 +27,7 @@ from migrate_core.errors import BadMigrationError
 from migrate_core.errors import CircularDependencyError
 from migrate_core.errors import ConfigError
 from migrate_core.errors import ModelImportError
+from migrate_core.errors import ModelProblemsError
 from migrate_core.errors import NodeNotFoundError
 
 if TYPE_CHECKING:
@@ -169,7 +170,7 @@ def _run_one(check: Check, resources: Resources) -> CheckResult:
         finding = resources.claim(need, check.name)
         if finding is not None:
             return CheckResult(check.name, findings=[finding])
-        reason = check.skip_reasons.get(need, REASONS[need])
+        reason = unmet.reason or check.skip_reasons.get(need, REASONS[need])
         return CheckResult(check.name, summary=f"skipped: {reason}", skipped=True)
     resources.say(f"{check.title}: running")
     return check.run(resources)
@@ -183,12 +184,18 @@ def plan_models(config: Config, loader: MigrationLoader, apps: list[str]) -> Mod
     from migrate_core.checks.missing import MODELS_DO_NOT_IMPORT
     from migrate_core.checks.registry import check_of
     from migrate_core.checks.resources import ModelsOutcome
+    from migrate_core.db import creatable
+    from migrate_core.schema.validate import Problem
     from migrate_core.usecases.makemigrations import pending_changes
 
-    if loader.graph.conflicts():
-        return ModelsOutcome()
     by_app: dict[str, list[str]] = {}
     try:
+        if loader.graph.conflicts():
+            # Nothing to plan against, but whether the models can be created needs no graph.
+            if worker_python(config):
+                return ModelsOutcome()
+            problems = creatable.model_problems(config)
+            return ModelsOutcome(problems=tuple(problems), validated=True)
         answer = _in_project_python(config, apps)
         if answer is not None:
             for m in answer.migrations:
@@ -197,6 +204,11 @@ def plan_models(config: Config, loader: MigrationLoader, apps: list[str]) -> Mod
             migrations, _declined = pending_changes(config, apps)
             for nm in migrations:
                 by_app.setdefault(nm.app, []).extend(nm.lines)
+    except ModelProblemsError as exc:
+        found = tuple(p for p in exc.problems if isinstance(p, Problem))
+        if not found:
+            raise  # no problem as data (an older worker): the message, exit 2, as before
+        return ModelsOutcome(problems=found, validated=True)
     except ModelImportError as exc:
         # In CI a broken models file is a finding on its line, like any other problem.
         code = MODELS_DO_NOT_IMPORT.code
@@ -210,7 +222,7 @@ def plan_models(config: Config, loader: MigrationLoader, apps: list[str]) -> Mod
                 code=code,
             )
         )
-    return ModelsOutcome(pending=by_app)
+    return ModelsOutcome(pending=by_app, validated=True)
 
 
 def _in_project_python(config: Config, apps: list[str]) -> PlanAnswer | None:
@@ -222,15 +234,23 @@ def _in_project_python(config: Config, apps: list[str]) -> PlanAnswer | None:
     """
     from migrate_core.usecases import worker
 
-    if not config.python:
-        return None
-    python = worker.resolve_python(config.python, config.root)
-    if not worker.uses_other_python(python):
+    python = worker_python(config)
+    if python is None:
         return None
     request = worker.PlanRequest(
         pyproject=str(config.path), section=config.raw, apps=tuple(apps), mode="pending"
     )
     return worker.run_in(python, request)
+
+
+def worker_python(config: Config) -> str | None:
+    """The interpreter ``python = ...`` names when it is another environment's, else None."""
+    from migrate_core.usecases import worker
+
+    if not config.python:
+        return None
+    python = worker.resolve_python(config.python, config.root)
+    return python if worker.uses_other_python(python) else None
 
 
 def _finished(report: CheckReport, started: float, *, skip_rest: str | None = None) -> CheckReport:

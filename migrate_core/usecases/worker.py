@@ -148,19 +148,30 @@ class WorkerError:
     exit_code: int = 2
     path: str | None = None
     line: int | None = None
+    #: A ModelProblemsError's problems as data (``validate.Problem``'s fields), so that
+    #: check-migrations reports each on its model's line whichever interpreter planned.
+    problems: tuple[dict[str, Any], ...] = ()
 
     def to_json(self) -> str:
         return json.dumps({"version": PROTOCOL_VERSION, "error": asdict(self)})
 
     @classmethod
     def from_exception(cls, exc: MigrateCoreError) -> WorkerError:
+        from dataclasses import is_dataclass
+
         path = getattr(exc, "path", None)
+        problems = tuple(
+            asdict(p)
+            for p in getattr(exc, "problems", ())
+            if is_dataclass(p) and not isinstance(p, type)
+        )
         return cls(
             type=type(exc).__name__,
             message=str(exc),
             exit_code=exc.exit_code,
             path=str(path) if path is not None else None,
             line=getattr(exc, "line", None),
+            problems=problems,
         )
 
     def to_exception(self) -> MigrateCoreError:
@@ -173,6 +184,10 @@ class WorkerError:
         kind = getattr(errors, self.type, None)
         if kind in (ModelImportError, errors.BadMigrationError):
             exc = kind(self.message, path=self.path, line=self.line)
+        elif kind is errors.ModelProblemsError:
+            from migrate_core.schema.validate import Problem
+
+            exc = errors.ModelProblemsError(self.message, [Problem(**p) for p in self.problems])
         elif isinstance(kind, type) and issubclass(kind, MigrateCoreError):
             exc = kind(self.message)
         else:
@@ -192,6 +207,7 @@ def answer_from_reply(reply: Any) -> PlanAnswer:
             exit_code=error.get("exit_code", 2),
             path=error.get("path"),
             line=error.get("line"),
+            problems=tuple(error.get("problems", ())),
         ).to_exception()
     return PlanAnswer.from_dict(data["answer"])
 

@@ -75,6 +75,8 @@ class Backend:
     #: one is missing).
     drivers: ClassVar[tuple[str, ...]] = ()
     install_extra: ClassVar[str | None] = None
+    #: How long a table or column name may be (MV006 in ``schema/validate.py``); empty: no limit.
+    name_limits: ClassVar[tuple[validate.NameLimit, ...]] = ()
 
     def __init__(self) -> None:
         # table_problems' memo: type code -> why this dialect cannot compile it (None: it can).

@@ -255,6 +255,7 @@ class MySQLSchemaEditor(SchemaEditor):
 class MySQLBackend(Backend):
     name = "mysql"
     offline_name = "mysql"
+    name_limits = (validate.MYSQL_NAMES,)
     drivers = ("pymysql", "MySQLdb")
     install_extra = "mysql"
     features = Features(

@@ -390,6 +390,7 @@ class PostgreSQLSchemaEditor(SchemaEditor):
 class PostgreSQLBackend(Backend):
     name = "postgresql"
     offline_name = "postgresql"
+    name_limits = (validate.POSTGRESQL_NAMES,)
     drivers = ("psycopg", "psycopg2")
     install_extra = "postgres"
     features = Features(
