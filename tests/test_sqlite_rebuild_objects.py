@@ -285,3 +285,18 @@ def test_servers_fail_cleanly_or_keep_the_view(make_project, db_url: str, dialec
         assert rows(db_url, "SELECT COUNT(*) FROM author_names") == [(0,)]
     migrate(db_url, "shop", "zero")
     assert table_names(db_url) <= {"migrate_core_migrations"}
+
+
+def test_identifiers_read_names_not_literals_or_comments() -> None:
+    """How a trigger's or view's text is read for the names it uses: quoted names count
+    (SQLite's three quotings), words inside string literals and comments do not."""
+    from migrate_core.db.dialects.sqlite import identifiers
+
+    words = identifiers(
+        'SELECT "Full ""N""", [odd name], `tick`, new.Email FROM "Author" '
+        "WHERE note = 'author email' AND 1e5 > x'00' -- hidden\n/* gone */ AND kept"
+    )
+    assert {'full "n"', "odd name", "tick", "new", "email", "author", "note", "kept"} <= words
+    assert not {"hidden", "gone", "e5"} & words
+    # A table named only inside a literal is not used by the text.
+    assert "author" not in identifiers("SELECT 'author' AS a, 'it''s author' AS b")
