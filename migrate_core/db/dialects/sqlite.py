@@ -760,6 +760,13 @@ class SQLiteBackend(Backend):
 
         @event.listens_for(engine, "begin")
         def _begin(connection: Any) -> None:
+            if connection.get_execution_options().get(base.READ_ONLY):
+                # Reading only: a deferred BEGIN takes no write lock, so a migrate in
+                # flight (holding RESERVED) does not make us wait, and we read what it
+                # has not committed as not there. Only its commit (EXCLUSIVE) makes us
+                # wait, up to the busy timeout.
+                connection.exec_driver_sql("BEGIN")
+                return
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     def wait_for_writers(self, connection: Connection, seconds: float, on_wait: Any = None) -> None:
