@@ -16,6 +16,8 @@
   column they use is SQLite's own RENAME COLUMN, which rewrites them.
 * There is no server lock: each migration's BEGIN IMMEDIATE takes the write lock,
   waiting up to ``--lock-timeout`` (``wait_for_writers`` sets the busy timeout).
+  Read-only connections (showmigrations, ``migrate --plan``) BEGIN deferred instead:
+  a writer in flight does not block them, only one that locks readers out does.
 * A scratch database is a new file; reflection reads SQLite's pragmas in three
   queries, and a quick snapshot is the text of ``sqlite_master``.
 """
