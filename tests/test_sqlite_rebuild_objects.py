@@ -300,3 +300,33 @@ def test_identifiers_read_names_not_literals_or_comments() -> None:
     assert not {"hidden", "gone", "e5"} & words
     # A table named only inside a literal is not used by the text.
     assert "author" not in identifiers("SELECT 'author' AS a, 'it''s author' AS b")
+
+
+def test_the_fix_the_refusal_names_works_both_ways(project: Path, url: str) -> None:
+    """What the message says to do: drop them in a RunSQL before the operation, create
+    them again after (without the column). Forwards and back to zero."""
+    new_trigger = (
+        "CREATE TRIGGER author_log AFTER INSERT ON author BEGIN "
+        "INSERT INTO log (msg) VALUES ('new ' || new.id); END"
+    )
+    around = f"""
+migrations.RunSQL(
+    ["DROP TRIGGER log_cleanup", "DROP VIEW author_names", "DROP TRIGGER author_log"],
+    reverse_sql=[{TRIGGER!r}, {VIEW!r}, {OTHER_TRIGGER!r}],
+),
+migrations.RemoveField("author", "name"),
+migrations.RunSQL([{new_trigger!r}], reverse_sql=["DROP TRIGGER author_log"]),
+"""
+    write_chain(
+        project, [("0001_initial", TABLES), ("0002_objects", OBJECTS), ("0003_drop_name", around)]
+    )
+    migrate(url, "shop", "0002")
+    original = objects(url)
+    migrate(url)
+    assert objects(url) == {"author_log": new_trigger}
+    execute(url, "INSERT INTO author (id) VALUES (7)")
+    assert log_messages(url) == ["new 7"]
+    migrate(url, "shop", "0002")
+    assert objects(url) == original
+    migrate(url, "shop", "zero")
+    assert objects(url) == {}
