@@ -228,6 +228,18 @@ def _database_option(fn: F) -> F:
     )(fn)
 
 
+def _lock_timeout_option(fn: F) -> F:
+    # migrate waits this long for another run's lock; showmigrations and migrate --plan
+    # for a database that locks its readers out (SQLite while a writer commits).
+    return click.option(
+        "--lock-timeout",
+        type=float,
+        default=600.0,
+        show_default=True,
+        help="Seconds to wait for another migrate run.",
+    )(fn)
+
+
 def _print_warning(event: Event) -> None:
     """A changed or vanished applied migration, on stderr (other events: nothing)."""
     from migrate_core.usecases.migrate import FileWarning
@@ -290,13 +302,7 @@ class _ProgressPrinter:
 @_database_option
 @click.option("--plan", "show_plan", is_flag=True, help="Show what would run; change nothing.")
 @click.option("--fake", is_flag=True, help="Record the migrations as run without running them.")
-@click.option(
-    "--lock-timeout",
-    type=float,
-    default=600.0,
-    show_default=True,
-    help="Seconds to wait for another migrate run.",
-)
+@_lock_timeout_option
 @click.pass_context
 @handle_errors
 def migrate(
@@ -314,7 +320,15 @@ def migrate(
     config = _config(ctx)
     url = config.resolve_database_url(database_url)
     if show_plan:
-        result = uc.migrate(config, url, app, target, plan_only=True, progress=_print_warning)
+        result = uc.migrate(
+            config,
+            url,
+            app,
+            target,
+            plan_only=True,
+            lock_timeout=lock_timeout,
+            progress=_print_warning,
+        )
         _print_plan(result.plan)
         return
     from migrate_core import console
@@ -367,10 +381,15 @@ def _print_plan(plan: list[PlannedMigration]) -> None:
 @click.option(
     "--plan", "show_plan", is_flag=True, help="Show every migration in the order migrate runs them."
 )
+@_lock_timeout_option
 @click.pass_context
 @handle_errors
 def showmigrations(
-    ctx: click.Context, apps: tuple[str, ...], database_url: str | None, show_plan: bool
+    ctx: click.Context,
+    apps: tuple[str, ...],
+    database_url: str | None,
+    show_plan: bool,
+    lock_timeout: float,
 ) -> None:
     """List migrations and whether the database has applied them."""
     from migrate_core.usecases.showmigrations import MigrationRow
@@ -378,7 +397,7 @@ def showmigrations(
 
     config = _config(ctx)
     url = config.resolve_database_url(database_url)
-    result = show_migrations(config, url, list(apps), plan=show_plan)
+    result = show_migrations(config, url, list(apps), plan=show_plan, lock_timeout=lock_timeout)
 
     def mark(row: MigrationRow) -> str:
         return "[X]" if row.status == "applied" else "[ ]"

@@ -2,8 +2,9 @@
 
 Most commits touch no model, and they must pass at once: the fast path below
 imports neither SQLAlchemy nor GitPython nor click, parses no TOML, and asks git
-at most once (only when run as a plain git hook, where nobody passes it the
-staged file names). It recognises model code from a small cache: the files the
+at most once (as a plain git hook, where nobody passes it the staged file names;
+under pre-commit, for the files the commit deletes or renames away, which
+pre-commit leaves out of the names it passes). It recognises model code from a small cache: the files the
 models imported the last time they were loaded, keyed by the pyproject.toml's
 size and mtime. A staged file from that set, a staged pyproject.toml, or no
 cache at all means the slow path: load the staged models, diff, write.
@@ -293,15 +294,32 @@ def _repo(cwd: Path) -> Path:
 
 
 def _staged_files(cwd: Path, given: list[str]) -> list[Path]:
-    if given:
-        return [Path(f).absolute() for f in given]
-    # A plain git hook gets no file names: ask git what the commit changes. Git runs
-    # hooks at the top of the working tree, so finding it needs no git call of its own.
+    """The files this commit changes, removed ones included (their old paths).
+
+    Under pre-commit (it exports ``PRE_COMMIT``) the names come from it, without the
+    files the commit deletes or renames away: a commit that only deletes a model
+    module would pass unseen. The manifest runs the hooks on every commit
+    (``always_run``), and one git call adds the removals here. A pre-push run gets the
+    pushed range's files instead, and the index is not what is pushed: no call then.
+    """
     from migrate_core.vcs import index
 
+    if given or os.environ.get("PRE_COMMIT"):
+        files = [Path(f).absolute() for f in given]
+        if os.environ.get("PRE_COMMIT") and pushed_range() is None:
+            repo = _git_top(cwd)
+            files += [repo / path for path in index.staged_removals(repo)]
+        return files
+    # A plain git hook gets no file names: ask git what the commit changes.
+    repo = _git_top(cwd)
+    paths = index.staged_paths(repo)
+    return [repo / s.path for s in paths] + [repo / s.old_path for s in paths if s.old_path]
+
+
+def _git_top(cwd: Path) -> Path:
+    # Git runs hooks at the top of the working tree, so finding it needs no git call.
     top = _top_folder(cwd)
-    repo = top if (top / ".git").exists() else _repo(cwd)
-    return [repo / s.path for s in index.staged_paths(repo)]
+    return top if (top / ".git").exists() else _repo(cwd)
 
 
 # -- the slow path ---------------------------------------------------------------------------------

@@ -192,10 +192,18 @@ def _parameter_error(url: URL, exc: BaseException) -> str:
 
 
 @contextmanager
-def open_connection(url: str, *, scratch: bool = False) -> Iterator[Connection]:
+def open_connection(
+    url: str, *, scratch: bool = False, read_only: bool = False
+) -> Iterator[Connection]:
+    """A connection to ``url``; ``read_only`` for commands that never write (no write
+    lock is taken at BEGIN where a dialect would take one: see :func:`reading`)."""
     engine = create_engine(url, scratch=scratch)
     try:
         connection = connect(engine)
+        if read_only:
+            from migrate_core.db.dialects.base import READ_ONLY
+
+            connection.execution_options(**{READ_ONLY: True})
         try:
             yield connection
         finally:
@@ -259,6 +267,25 @@ def migration_lock(
             connection.commit()
         except sa.exc.DBAPIError:
             pass  # the connection is gone; the server released the lock with it
+
+
+@contextmanager
+def reading(connection: Connection, *, timeout: float = 600.0) -> Iterator[None]:
+    """Reads (of the history table) that wait for a writer at most ``timeout`` seconds.
+
+    Where readers can be locked out (SQLite while a writer commits, or holds BEGIN
+    EXCLUSIVE), the wait is the one ``migrate`` has, and its end the same LockTimeout
+    message: never a traceback, and never an answer read from a half-written database.
+    """
+    backend = dialects.get(connection)
+    if not backend.features.migration_lock:
+        backend.wait_for_writers(connection, timeout)  # no on_wait: sets the wait only
+    try:
+        yield
+    except Exception as exc:
+        if backend.is_lock_wait_timeout(exc):
+            raise _lock_timeout(connection, timeout) from None
+        raise
 
 
 def _lock_timeout(connection: Connection, timeout: float) -> LockTimeout:

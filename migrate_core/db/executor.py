@@ -881,6 +881,8 @@ def _what_stopped(exc: BaseException) -> str:
         return "interrupted (Ctrl-C or SIGTERM) while it ran"
     if isinstance(exc, SystemExit):
         return f"it called sys.exit({exc.code!r}), which stops migrate; a migration must return"
+    if isinstance(exc, MigrateCoreError):
+        return str(exc)  # our own refusal (a schema editor's), already in a person's words
     return db.describe_db_error(exc)
 
 

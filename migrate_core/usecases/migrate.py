@@ -136,7 +136,8 @@ def migrate(
     """Connect to ``url`` and migrate (see :func:`migrate_connection`)."""
     from migrate_core.db import engine as db
 
-    with db.open_connection(url) as conn:
+    # --plan only reads: no write lock at BEGIN, so a migrate in flight is not waited for.
+    with db.open_connection(url, read_only=plan_only) as conn:
         return migrate_connection(
             conn,
             config,
@@ -165,7 +166,9 @@ def migrate_connection(
     to its leaf; ``app`` and ``target`` = that app to exactly ``target`` (a name, a unique
     prefix, or ``"zero"``), unapplying what comes after it.
 
-    ``plan_only`` plans without the lock and changes nothing (no history table either).
+    ``plan_only`` plans without the lock and changes nothing (no history table either);
+    where readers can be locked out (SQLite while a writer commits) it waits at most
+    ``lock_timeout`` too.
     ``fake`` records the plan as run without running it. Raises MigrationFailed (the
     whole story: file, line, operation, the database's message, what was kept),
     LockTimeout, InconsistentHistoryError, and the loader's errors for bad files.
@@ -176,10 +179,11 @@ def migrate_connection(
 
     report: Callable[[Event], None] = progress or _ignore
     if plan_only:
-        executor = MigrationExecutor(connection, config, loader=loader)
-        result = MigrateResult(plan_only=True)
-        result.warnings = _warn(executor, report)
-        result.plan = planned(executor.migration_plan(executor.targets_for(app, target)))
+        with db.reading(connection, timeout=lock_timeout):
+            executor = MigrationExecutor(connection, config, loader=loader)
+            result = MigrateResult(plan_only=True)
+            result.warnings = _warn(executor, report)
+            result.plan = planned(executor.migration_plan(executor.targets_for(app, target)))
         report(PlanReady(tuple(result.plan)))
         return result
 

@@ -48,18 +48,26 @@ class ShowResult:
 
 
 def show_migrations(
-    config: Config, url: str, app_names: list[str] | None = None, *, plan: bool = False
+    config: Config,
+    url: str,
+    app_names: list[str] | None = None,
+    *,
+    plan: bool = False,
+    lock_timeout: float = 600.0,
 ) -> ShowResult:
     """List the migrations of ``app_names`` (all apps when empty).
 
     With ``plan``, one list in the order ``migrate`` runs them, dependencies of other
-    apps included; without, one listing per app of its own migrations.
+    apps included; without, one listing per app of its own migrations. The history is
+    read without the write lock (a migrate in flight is not waited for: what it has not
+    committed is not applied yet); where the database locks readers out (SQLite while a
+    writer commits), the wait lasts at most ``lock_timeout`` and ends in LockTimeout.
     """
     from migrate_core.db import engine as db
     from migrate_core.db.executor import MigrationExecutor
 
     selected = [a.name for a in config.select_apps(app_names or [])]
-    with db.open_connection(url) as conn:
+    with db.open_connection(url, read_only=True) as conn, db.reading(conn, timeout=lock_timeout):
         executor = MigrationExecutor(conn, config)
         applied = executor.applied
         changed = set(executor.changed_files())

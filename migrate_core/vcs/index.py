@@ -96,6 +96,32 @@ def staged_paths(repo_root: Path) -> list[StagedPath]:
     return result
 
 
+def staged_removals(repo_root: Path) -> list[str]:
+    """Paths the next commit removes: deleted, or renamed away (the old path), one call.
+
+    What pre-commit leaves out of the file names it passes (its list is
+    ``--diff-filter=ACMRTUXB``, and a rename there is only its new path), while a
+    deleted or renamed model module changes the models as much as an edited one.
+    ``--no-renames`` makes a rename its deletion plus an addition, so one filter finds
+    both; with no commit yet nothing can be removed, and git compares against the
+    empty tree by itself. Repository-relative POSIX paths.
+    """
+    proc = runner.run(
+        repo_root,
+        [
+            "diff",
+            "--cached",
+            "--name-only",
+            "-z",
+            "--no-renames",
+            "--diff-filter=D",
+            "--no-ext-diff",
+        ],
+        hint="Is this a git repository with a readable index?",
+    )
+    return runner.split_z(proc.stdout)
+
+
 def read_blobs(repo_root: Path, objects: Sequence[tuple[str | None, str]]) -> list[bytes | None]:
     """Contents of several files in one ``git cat-file --batch`` call.
 

@@ -33,6 +33,12 @@ if TYPE_CHECKING:
     from migrate_core.schema.validate import Found
 
 
+#: The execution option of a connection that only reads (showmigrations, migrate --plan):
+#: its transactions need no write lock, so where a dialect takes one at BEGIN (SQLite's
+#: BEGIN IMMEDIATE) it does not, and the reads see what is committed.
+READ_ONLY = "migrate_core_read_only"
+
+
 @dataclass(frozen=True)
 class Features:
     """What a database can do, as far as migrate-core's code asks."""

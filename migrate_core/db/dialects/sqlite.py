@@ -9,8 +9,15 @@
   collected are carried out as one, its rows copied through each change in turn.
 * The sqlite3 module would commit before each DDL statement; the engine setup
   gives SQLAlchemy the transactions (BEGIN IMMEDIATE), so DDL rolls back.
+* A rebuild keeps what SQLite's DROP TABLE would lose: the table's own triggers are
+  created again from their exact text in ``sqlite_master``. Views and other tables'
+  triggers survive a DROP TABLE as text; a change that would leave any of them naming
+  a column that is gone is refused before the table is touched, and a rename of a
+  column they use is SQLite's own RENAME COLUMN, which rewrites them.
 * There is no server lock: each migration's BEGIN IMMEDIATE takes the write lock,
   waiting up to ``--lock-timeout`` (``wait_for_writers`` sets the busy timeout).
+  Read-only connections (showmigrations, ``migrate --plan``) BEGIN deferred instead:
+  a writer in flight does not block them, only one that locks readers out does.
 * A scratch database is a new file; reflection reads SQLite's pragmas in three
   queries, and a quick snapshot is the text of ``sqlite_master``.
 """
@@ -116,6 +123,66 @@ class _Rebuild:
     state_after: st.ProjectState
     sources: dict[str, str]
     step: int | None = None
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+
+
+def identifiers(sql: str) -> frozenset[str]:
+    """Every identifier in ``sql``, bare or quoted ("x", `x`, [x]), in lower case.
+
+    Without a parser: string literals and comments are skipped, every other word counts
+    (keywords too, which is harmless: we only ask whether a given table or column name
+    is among them). SQLite compares identifiers without regard to case. Asking too much
+    is the safe side: a word that merely looks like a column name makes us refuse a
+    change a person can then make by hand, never break a trigger silently.
+    """
+    found: set[str] = set()
+    i, n = 0, len(sql)
+    while i < n:
+        ch = sql[i]
+        if ch == "'":
+            i = sqlt.quoted_end(sql, i)
+        elif ch in '"`':
+            end = sqlt.quoted_end(sql, i)
+            found.add(sql[i + 1 : end - 1].replace(ch * 2, ch).lower())
+            i = end
+        elif ch == "[":
+            end = sql.find("]", i + 1)
+            end = n if end == -1 else end
+            found.add(sql[i + 1 : end].lower())
+            i = end + 1
+        elif sql.startswith("--", i):
+            end = sql.find("\n", i)
+            i = n if end == -1 else end
+        elif sql.startswith("/*", i):
+            end = sql.find("*/", i + 2)
+            i = n if end == -1 else end + 2
+        elif ch.isalpha() or ch == "_":
+            match = _WORD.match(sql, i)
+            assert match is not None
+            found.add(match.group().lower())
+            i = match.end()
+        elif ch.isdigit():
+            # A number (or a blob X'..', or 1e5): not a name, and 1e5 must not read as "e5".
+            while i < n and (sql[i].isalnum() or sql[i] in "._$"):
+                i += 1
+        else:
+            i += 1
+    return frozenset(found)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Dependent:
+    """A trigger or view in ``sqlite_master`` that concerns a table being rebuilt."""
+
+    kind: str  # "trigger" or "view"
+    name: str
+    #: A trigger on the rebuilt table itself: DROP TABLE drops it, so the rebuild
+    #: creates it again. Views and other tables' triggers stay, as text.
+    own: bool
+    sql: str
+    words: frozenset[str]
 
 
 class SQLiteSchemaEditor(SchemaEditor):
@@ -226,12 +293,15 @@ class SQLiteSchemaEditor(SchemaEditor):
         new_name: str,
         state: st.ProjectState | None = None,
     ) -> None:
-        if state is not None and not any(
-            old.name in fk.ref_columns for _other, fk in state.referencing(table.name)
+        if (
+            state is not None
+            and not any(old.name in fk.ref_columns for _other, fk in state.referencing(table.name))
+            and not self._users_of(table.name, {old.name})
         ):
             # Native RENAME COLUMN re-parses the whole schema (about 30 ms on 200 tables);
-            # a rebuild touches one table. Only when other tables' keys name the column
-            # must SQLite's own rename rewrite them.
+            # a rebuild touches one table. Only when other tables' keys, or triggers and
+            # views, name the column must SQLite's own rename rewrite them: a rebuild would
+            # create the triggers again with the old name in them.
             renamed = table.with_column_renamed(old.name, new_name)
             quoted = self.dialect.identifier_preparer.quote(old.name)
             self._rebuild(table, renamed, state, sources={new_name: quoted})
@@ -308,8 +378,24 @@ class SQLiteSchemaEditor(SchemaEditor):
         """Owe a rebuild of ``before`` as ``after``; :meth:`_flush` carries it out.
 
         ``sources`` gives SQL for columns that do not simply copy (a one-off fill value,
-        a renamed column), in terms of the columns of ``before``.
+        a renamed column), in terms of the columns of ``before``. Refused here, before
+        anything runs, when a trigger or view uses a column the change removes: created
+        again (or left) as it was, it would name a column that no longer exists, and
+        SQLite would only say so when it fires or is read.
         """
+        kept = {c.name.lower() for c in after.columns}
+        lost = [c.name for c in before.columns if c.name.lower() not in kept]
+        users = self._users_of(before.name, set(lost))
+        if users:
+            dependent, column = users[0]
+            from migrate_core.errors import InvalidStateError
+
+            raise InvalidStateError(
+                f"{dependent.kind} {dependent.name} uses column {before.name}.{column}, which "
+                f"this operation removes (SQLite rebuilds {before.name} for it, and would leave "
+                f"the {dependent.kind} broken); drop the {dependent.kind} in a RunSQL before "
+                "this operation and create it again after, with reverse_sql so that rollback works"
+            )
         self._pending.setdefault(before.name, []).append(
             _Rebuild(before, after, state_after, dict(sources or {}), self.step_index)
         )
@@ -344,6 +430,8 @@ class SQLiteSchemaEditor(SchemaEditor):
         name = prep.quote(first.before.name)
         keep = prep.quote(f"_mc_rebuild_{first.before.name}")
         rows = f"temp.{keep}"
+        # Read before the DROP TABLE, which takes the table's triggers with it.
+        triggers = [d for d in self._dependents(first.before.name) or () if d.own]
         available = {c.name for c in first.before.columns}
         targets: list[str] = []
         exprs: list[str] = []
@@ -382,6 +470,41 @@ class SQLiteSchemaEditor(SchemaEditor):
         self.run_sql(f"DROP TABLE temp.{keep}")
         for statement in indexes:
             self.execute(statement)
+        for trigger in triggers:
+            # The exact text SQLite kept, in the same transaction: created after the rows
+            # came back, so copying them fired nothing.
+            self.run_sql(trigger.sql)
+
+    def _dependents(self, table: str) -> list[_Dependent] | None:
+        """The triggers and views that concern ``table``: its own triggers, and every
+        view or trigger whose text names it. ``None`` when collecting SQL (no database
+        to ask: the SQL shown cannot know them)."""
+        rows = self.runner.query(
+            "SELECT type, name, tbl_name, sql FROM main.sqlite_master "
+            "WHERE type IN ('trigger', 'view') AND sql IS NOT NULL ORDER BY rowid"
+        )
+        if rows is None:
+            return None
+        wanted = table.lower()
+        found = []
+        for kind, name, tbl_name, sql in rows:
+            own = kind == "trigger" and str(tbl_name).lower() == wanted
+            words = identifiers(sql)
+            if own or wanted in words:
+                found.append(_Dependent(kind, name, own, sql, words))
+        return found
+
+    def _users_of(self, table: str, columns: set[str]) -> list[tuple[_Dependent, str]]:
+        """Which triggers and views of ``table`` name one of ``columns`` (and which)."""
+        if not columns:
+            return []
+        users = []
+        for dependent in self._dependents(table) or ():
+            for column in sorted(columns):
+                if column.lower() in dependent.words:
+                    users.append((dependent, column))
+                    break
+        return users
 
     def _default_sql(self, column: st.ColumnState) -> str:
         """A column's server default as an expression of a SELECT (NULL without one)."""
@@ -642,6 +765,13 @@ class SQLiteBackend(Backend):
 
         @event.listens_for(engine, "begin")
         def _begin(connection: Any) -> None:
+            if connection.get_execution_options().get(base.READ_ONLY):
+                # Reading only: a deferred BEGIN takes no write lock, so a migrate in
+                # flight (holding RESERVED) does not make us wait, and we read what it
+                # has not committed as not there. Only its commit (EXCLUSIVE) makes us
+                # wait, up to the busy timeout.
+                connection.exec_driver_sql("BEGIN")
+                return
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     def wait_for_writers(self, connection: Connection, seconds: float, on_wait: Any = None) -> None:
