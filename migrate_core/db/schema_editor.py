@@ -17,6 +17,7 @@ import dataclasses
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from typing import Any
+from typing import ClassVar
 
 from migrate_core.schema import naming
 from migrate_core.schema import sqla
@@ -53,22 +54,36 @@ class SchemaEditor:
         self.step_index: int | None = None
         #: When carrying out deferred work failed: the operation that asked for it.
         self.failed_step: int | None = None
+        #: Foreign keys a type change took off, by (table, name), until both of their
+        #: sides have the same type again (or the migration ends): see ``alter_column``.
+        self._released: dict[tuple[str, str], st.ForeignKeyState] = {}
+        self._released_state: st.ProjectState | None = None
 
     @property
     def ops(self) -> Operations:
         return self.runner.ops
 
+    #: Whether a column's type change must take the foreign keys on it, or pointing at
+    #: it, off first: PostgreSQL refuses a new type for a referenced column while a key
+    #: ties it to a column of the old one (integer ids becoming UUIDs), and MySQL refuses
+    #: to modify a column a key uses at all. SQLite rebuilds the table instead.
+    releases_foreign_keys: ClassVar[bool] = True
+
     def reset(self) -> None:
         """Forget what was read from the database (a migration may have been rolled back)."""
         self.step_index = self.failed_step = None
+        self._released.clear()
+        self._released_state = None
 
     def finish(self) -> None:
         """The end of a migration: carry out what the dialect deferred until now.
 
         Every walk over a migration's operations calls it after the last one (the
         executor, ``sqlmigrate``, :meth:`Migration.apply`): SQLite coalesces the table
-        rebuilds of a migration into one per table here.
+        rebuilds of a migration into one per table here; elsewhere the foreign keys a
+        type change took off and no later change put back are created again.
         """
+        self._restore_foreign_keys(everything=True)
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -288,9 +303,50 @@ class SchemaEditor:
         if old.comment != new.comment and self.features.comments:
             changes["comment"] = new.comment
         changes.update(self._autoincrement_change(old, new))
+        release = type_changed and self.releases_foreign_keys
+        if release:
+            self._release_foreign_keys(table.name, old.name, state_after)
         self._apply_column_changes(
             table, old, new, changes, state_after, fill_value=fill_value, enum_swapped=enum_swapped
         )
+        if release:
+            self._restore_foreign_keys(state_after)
+
+    def _release_foreign_keys(self, table: str, column: str, state: st.ProjectState) -> None:
+        """Drop every foreign key on ``table.column`` or pointing at it (once per migration)."""
+        self._released_state = state
+        for holder in state.tables.values():
+            for fk in holder.foreign_keys:
+                on_it = holder.name == table and column in fk.columns
+                at_it = fk.ref_table == table and column in fk.ref_columns
+                key = (holder.name, fk.name or "")
+                if (on_it or at_it) and key not in self._released:
+                    self.drop_constraint(holder, fk, state)
+                    self._released[key] = fk
+
+    def _restore_foreign_keys(
+        self, state: st.ProjectState | None = None, *, everything: bool = False
+    ) -> None:
+        """Create the released foreign keys again: those whose columns now have the same
+        types on both sides (the other side of an integer-to-UUID change may still be
+        an integer, a later operation of the migration changes it), or at the end of the
+        migration all of them, where the database is the judge."""
+        if not self._released:
+            return
+        state = state or self._released_state
+        if state is None:
+            return
+        self._released_state = state
+        for key, fk in list(self._released.items()):
+            holder = state.get_table(key[0])
+            target = state.get_table(fk.ref_table)
+            if holder is None or target is None:
+                del self._released[key]  # the table went in this migration, and its keys with it
+                continue
+            if not everything and not _same_types(holder, fk.columns, target, fk.ref_columns):
+                continue
+            del self._released[key]
+            self.add_constraint(holder, fk, state)
 
     def _swap_enum_values(
         self, old: st.ColumnState, new: st.ColumnState, state_after: st.ProjectState
@@ -412,6 +468,8 @@ class SchemaEditor:
     def drop_constraint(
         self, before: st.TableState, constraint: st.ConstraintState, state_after: st.ProjectState
     ) -> None:
+        if self._released.pop((before.name, constraint.name or ""), None) is not None:
+            return  # a type change took it off already, and now it goes for good
         self._require_name(before, constraint)
         self.ops.drop_constraint(naming.conv(constraint.name), before.name, type_=constraint.kind)
 
@@ -500,3 +558,14 @@ def _literal(value: Any) -> Any:
     if isinstance(value, bool):
         return sa.true() if value else sa.false()
     return sa.text(repr(value))
+
+
+def _same_types(
+    table: st.TableState, columns: Iterable[str], target: st.TableState, ref_columns: Iterable[str]
+) -> bool:
+    """Whether a foreign key's columns and the ones it points at have the same types."""
+    for name, ref in zip(columns, ref_columns):
+        column, referenced = table.get_column(name), target.get_column(ref)
+        if column is None or referenced is None or column.type_code != referenced.type_code:
+            return False
+    return True

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -87,6 +88,21 @@ class MySQLSchemaEditor(SchemaEditor):
                 "'STRICT_ALL_TABLES')"
             )
         try:
+            if strict and self._through_a_string(old, new):
+                # MariaDB converts a UUID only from and to a string ("Cannot cast 'int' as
+                # 'uuid'", also on an empty table): go through one, and let each row's
+                # value be judged by the database on the second step.
+                import sqlalchemy as sa
+
+                step = dataclasses.replace(
+                    old, type=sa.String(64), type_code="sa.String(64)", autoincrement=False
+                )
+                self.ops.alter_column(
+                    table.name,
+                    old.name,
+                    **{**self._existing(step), "type_": step.type, "autoincrement": False},
+                )
+                old = step
             super()._apply_column_changes(
                 table,
                 old,
@@ -99,6 +115,24 @@ class MySQLSchemaEditor(SchemaEditor):
         finally:
             if strict:
                 self.execute("SET SESSION sql_mode = @migrate_core_sql_mode")
+
+    def _through_a_string(self, old: st.ColumnState, new: st.ColumnState) -> bool:
+        """A change between MariaDB's native UUID and anything but a string."""
+        import sqlalchemy as sa
+
+        def compiled(type_: Any) -> str:
+            try:
+                return str(type_.compile(dialect=self.dialect)).upper()
+            except Exception:  # a type this dialect cannot compile: the ALTER will say so
+                return ""
+
+        def string(type_: Any) -> bool:
+            base = type_.impl if isinstance(type_, sa.types.TypeDecorator) else type_
+            return isinstance(base, sa.String)
+
+        return (compiled(new.type) == "UUID" and not string(old.type)) or (
+            compiled(old.type) == "UUID" and not string(new.type)
+        )
 
     def _can_rename_column(self) -> bool:
         info = getattr(self.dialect, "server_version_info", None) or ()
@@ -215,6 +249,8 @@ class MySQLSchemaEditor(SchemaEditor):
     def drop_constraint(
         self, before: st.TableState, constraint: st.ConstraintState, state_after: st.ProjectState
     ) -> None:
+        if self._released.pop((before.name, constraint.name or ""), None) is not None:
+            return  # a type change took it (and its index) off already
         self._require_name(before, constraint)
         if isinstance(constraint, st.PrimaryKeyState):
             # MySQL keeps AUTO_INCREMENT only on a key column: take it off first (error 1075).

@@ -267,10 +267,14 @@ class PostgreSQLSchemaEditor(SchemaEditor):
         """
         compiled = new.type.compile(dialect=self.dialect)
         quoted = self.dialect.identifier_preparer.quote(new.name)
+        # (Text is also the way between families PostgreSQL has no cast for, such as
+        # integer to uuid: the DDL then applies on an empty table, and a row whose
+        # value means nothing in the new type is refused by the database, named.)
         through_text = (
             self._enum_of(new.type) is not None
             or self._enum_of(old.type) is not None
             or (_is_json(old.type) and not _is_json(new.type))
+            or not _casts_directly(old.type, new.type)
         )
         if through_text:
             return {"postgresql_using": f"{quoted}::text::{compiled}"}
@@ -604,6 +608,47 @@ def _added_values(
 
 def _quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def _family(type_: Any) -> str:
+    """The kind of value a type holds, for which casts PostgreSQL has between kinds."""
+    import sqlalchemy as sa
+
+    impl = getattr(type_, "impl", None)
+    base = impl if isinstance(type_, sa.types.TypeDecorator) and impl is not None else type_
+    if isinstance(base, sa.Boolean):
+        return "boolean"
+    if isinstance(base, sa.String | sa.Enum):
+        return "string"  # Enum is handled by its own rule above
+    if isinstance(base, sa.Integer | sa.Numeric):  # Float is a Numeric
+        return "number"
+    if isinstance(base, sa.Date | sa.DateTime | sa.Time | sa.Interval):
+        return "time"
+    if isinstance(base, sa.Uuid):
+        return "uuid"
+    if isinstance(base, sa.JSON):
+        return "json"
+    if isinstance(base, sa.LargeBinary):
+        return "binary"
+    return type(base).__name__
+
+
+def _casts_directly(old: Any, new: Any) -> bool:
+    """Whether ``old::new`` exists: within a kind, from or to a string (PostgreSQL's I/O
+    casts), and between integer and boolean. Anything else goes through text."""
+    a, b = _family(old), _family(new)
+    if {a, b} == {"number", "boolean"}:
+        number = old if a == "number" else new
+        return _is_int4(number)  # integer <-> boolean only; bigint, numeric: through text
+    return a == b or "string" in (a, b)
+
+
+def _is_int4(type_: Any) -> bool:
+    import sqlalchemy as sa
+
+    impl = getattr(type_, "impl", None)
+    base = impl if isinstance(type_, sa.types.TypeDecorator) and impl is not None else type_
+    return isinstance(base, sa.Integer) and not isinstance(base, sa.BigInteger | sa.SmallInteger)
 
 
 def _is_json(type_: Any) -> bool:

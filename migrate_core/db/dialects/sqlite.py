@@ -196,6 +196,9 @@ class SQLiteSchemaEditor(SchemaEditor):
     the operations.
     """
 
+    #: A rebuild re-creates the table's foreign keys with its new columns.
+    releases_foreign_keys = False
+
     def __init__(self, runner: Runner, backend: Backend) -> None:
         #: Rebuilds waiting, by table name, in the order they were asked for.
         self._pending: dict[str, list[_Rebuild]] = {}
