@@ -212,9 +212,10 @@ class SQLiteSchemaEditor(SchemaEditor):
         if changes or fill_value is not None:
             # SQLite alters nothing in place: rebuild, filling NULLs on the way if asked.
             sources = {}
-            if fill_value is not None and old.nullable and not new.nullable:
+            fill = self._fill_sql(old, new, fill_value)
+            if fill is not None:
                 quoted = self.dialect.identifier_preparer.quote(old.name)
-                sources[new.name] = f"COALESCE({quoted}, {self._sql_literal(fill_value)})"
+                sources[new.name] = f"COALESCE({quoted}, {fill})"
             self._rebuild(table, table.replace_column(old.name, new), state_after, sources=sources)
 
     def rename_column(
@@ -380,18 +381,6 @@ class SQLiteSchemaEditor(SchemaEditor):
         self.run_sql(f"DROP TABLE temp.{keep}")
         for statement in indexes:
             self.execute(statement)
-
-    def _default_sql(self, column: st.ColumnState) -> str:
-        """A column's server default as an expression of a SELECT (NULL without one)."""
-        import sqlalchemy as sa
-
-        default = column.server_default
-        if default is None:
-            return "NULL"
-        if isinstance(default, str | sa.sql.elements.TextClause):
-            return f"({self._sql_literal(default)})"
-        compiled = default.compile(dialect=self.dialect, compile_kwargs={"literal_binds": True})
-        return f"({compiled})"
 
 
 # -- reflection --------------------------------------------------------------------------------------
