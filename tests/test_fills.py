@@ -277,3 +277,149 @@ def test_relaxed_column_rolls_back_with_a_written_reverse_fill(project: LawProje
 
     assert project.rows("SELECT id, name FROM product ORDER BY id") == [(1, "tea"), (2, "?")]
     assert not column(project, "product", "name").nullable
+
+
+# -- check-migrations proves reversibility on tables with rows -------------------------------------
+
+INITIAL = """
+migrations.CreateModel(
+    "product",
+    [
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("name", sa.String(length=50), nullable=True),
+        sa.Column("code", sa.String(length=10), nullable=False),
+        sa.Column("kind_id", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_product"),
+        sa.ForeignKeyConstraint(["kind_id"], ["kind.id"], name="fk_product_kind_id_kind"),
+        sa.CheckConstraint("code <> ''", name="ck_code"),
+    ],
+),
+"""
+KIND = """
+migrations.CreateModel(
+    "kind",
+    [
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("label", sa.String(length=20), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_kind"),
+    ],
+),
+"""
+
+
+def write_chain(project: LawProject, *later: str) -> list[Path]:
+    """0001 (kind, product) and one migration per ``later`` operation text, hand-written."""
+    from helpers_engine import write_migration
+
+    paths = [write_migration(project.root, "0001_initial", KIND + INITIAL)]
+    previous = "0001_initial"
+    for number, operations in enumerate(later, start=2):
+        name = f"{number:04d}_change"
+        paths.append(write_migration(project.root, name, operations, [("shop", previous)]))
+        previous = name
+    return paths
+
+
+def check(project: LawProject, url: str) -> dict:  # type: ignore[type-arg]
+    """check-migrations' reversibility check, in this process, as its JSON report."""
+    import json
+
+    result = project.cli(
+        "check", "--skip", "missing", "--skip", "git", "--skip", "drift", "--skip",
+        "destructive", "--database-url", url, "--format", "json", expect=None,
+    )  # fmt: skip
+    assert result.exit_code in (0, 1), result.output
+    return json.loads(result.stdout)
+
+
+def reversibility(report: dict) -> tuple[str, list[dict]]:  # type: ignore[type-arg]
+    (result,) = [c for c in report["checks"] if c["name"] == "reversibility"]
+    found = [f for f in report["findings"] if f["check"] == "reversibility"]
+    return result["summary"], found
+
+
+@pytest.mark.parametrize(
+    ("operation", "column", "fix"),
+    [
+        # Made NOT NULL over NULL rows, with nothing to fill them.
+        (
+            'migrations.AlterField("product", sa.Column("name", sa.String(length=50), '
+            "nullable=False)),",
+            "product.name",
+            "fill_value=",
+        ),
+        # A NOT NULL column without a default, added to rows.
+        (
+            'migrations.AddField("product", sa.Column("sku", sa.String(length=10), nullable=False)),',
+            "product.sku",
+            "fill_value=",
+        ),
+        # Removed; the rollback cannot bring it back (MariaDB's '' breaks ck_code).
+        ('migrations.RemoveField("product", "code"),', "product.code", "reverse_fill="),
+    ],
+    ids=["made-not-null", "added-not-null", "removed-not-null"],
+)
+def test_check_finds_what_fails_only_on_a_table_with_rows(
+    project: LawProject, dialect: str, operation: str, column: str, fix: str
+) -> None:
+    from helpers_engine import line_of
+
+    paths = write_chain(project, operation)
+
+    summary, found = reversibility(check(project, project.url))
+
+    if dialect == "mysql" and "AddField" in operation:
+        # MariaDB adds a NOT NULL column to rows by filling '' itself: it does not fail,
+        # so it is no finding here (the destructive check warns of it, MC1xx).
+        assert found == [], found
+        return
+
+    assert len(found) == 1, summary
+    (finding,) = found
+    assert finding["code"] == "MC506"
+    assert finding["file"] == "shop/migrations/0002_change.py"
+    assert finding["line"] == line_of(paths[1], operation[:24])
+    message = finding["message"]
+    assert message.startswith("0002_change: ") and "fails on a table with rows" in message
+    assert column in message and fix in message
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        'migrations.AlterField("product", sa.Column("name", sa.String(length=50), '
+        'nullable=False), fill_value="?"),',
+        'migrations.AlterField("product", sa.Column("name", sa.String(length=50), '
+        'server_default="?", nullable=False)),',
+        'migrations.AddField("product", sa.Column("sku", sa.String(length=10), nullable=False), '
+        'fill_value="-"),',
+        'migrations.RemoveField("product", "code", reverse_fill="?"),',
+    ],
+    ids=["fill-value", "server-default", "add-fill-value", "reverse-fill"],
+)
+def test_check_passes_the_same_changes_with_their_fills(
+    project: LawProject, operation: str
+) -> None:
+    write_chain(project, operation)
+
+    summary, found = reversibility(check(project, project.url))
+
+    assert found == []
+    assert "each on tables with a row" in summary and "no synthetic row" not in summary
+
+
+def test_a_table_that_cannot_get_a_row_is_no_finding_and_is_named(project: LawProject) -> None:
+    # No value the generator makes satisfies this CHECK, so product gets no row: the
+    # AddField that would fail on rows passes, and the summary says why it was not proven.
+    write_chain(
+        project,
+        'migrations.AddConstraint("product", sa.CheckConstraint("code = \'zzz\'", name="ck_zzz")),',
+        'migrations.AddField("product", sa.Column("sku", sa.String(length=10), nullable=False)),',
+    )
+
+    summary, found = reversibility(check(project, project.url))
+
+    assert found == []
+    assert "no synthetic row" in summary and "product" in summary
+    assert "the database refused its row" in summary
