@@ -383,6 +383,8 @@ def _rows_finding(
     backwards = stage == "unapply"
     error = failure.error or str(failure).splitlines()[0]
     what = fix = None
+    # A fill already written that still fails is the database's complaint about the
+    # value, not a missing fill: the other codes report it.
     if isinstance(op, AddField) and not backwards:
         if needs_fill(op.column) and op.fill_value is None:
             what = (
@@ -393,19 +395,36 @@ def _rows_finding(
     elif isinstance(op, AlterField):
         old = before.tables[op.table_name].get_column(op.column.name)
         if old is not None and old.type_code == op.column.type_code:
-            if not backwards and old.nullable and not op.column.nullable:
+            if (
+                not backwards
+                and old.nullable
+                and not op.column.nullable
+                and op.fill_value is None
+                and op.column.server_default is None
+            ):
                 what = (
                     f"makes column {op.table_name}.{op.column.name} NOT NULL over rows that "
                     "hold NULL, with nothing to fill them"
                 )
                 fix = "write fill_value=... into it (or give the column a server default)"
-            elif backwards and not old.nullable and op.column.nullable:
+            elif (
+                backwards
+                and not old.nullable
+                and op.column.nullable
+                and op.reverse_fill is None
+                and old.server_default is None
+            ):
                 what = (
                     f"its rollback makes column {op.table_name}.{op.column.name} NOT NULL again "
                     "over rows that hold NULL"
                 )
                 fix = "write reverse_fill=... into it"
-    elif isinstance(op, RemoveField) and backwards:
+    elif (
+        isinstance(op, RemoveField)
+        and backwards
+        and op.reverse_fill is None
+        and needs_fill(before.tables[op.table_name].column(op.name))
+    ):
         what = (
             f"its rollback adds NOT NULL column {op.table_name}.{op.name} back to rows that "
             "have no value for it"
