@@ -423,3 +423,56 @@ def test_a_table_that_cannot_get_a_row_is_no_finding_and_is_named(project: LawPr
     assert found == []
     assert "no synthetic row" in summary and "product" in summary
     assert "the database refused its row" in summary
+
+
+def test_synthetic_rows_fit_every_common_type_and_follow_foreign_keys(
+    project: LawProject,
+) -> None:
+    from helpers_engine import write_migration
+
+    from migrate_core.config import load_config
+    from migrate_core.db.rows import seed_rows
+    from migrate_core.migrations.loader import MigrationLoader
+
+    write_migration(
+        project.root,
+        "0001_initial",
+        KIND
+        + """
+        migrations.CreateModel(
+            "item",
+            [
+                sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+                sa.Column("kind_id", sa.Integer(), nullable=False),
+                sa.Column("flag", sa.Boolean(), nullable=False),
+                sa.Column("price", sa.Numeric(precision=8, scale=2), nullable=False),
+                sa.Column("ratio", sa.Float(), nullable=False),
+                sa.Column("born", sa.Date(), nullable=False),
+                sa.Column("at", sa.Time(), nullable=False),
+                sa.Column("state", sa.Enum("on", "off", name="item_state"), nullable=False),
+                sa.Column("data", sa.JSON(), nullable=False),
+                sa.Column("ref", sa.Uuid(), nullable=False),
+                sa.Column("blob", sa.LargeBinary(), nullable=False),
+                sa.Column("note", sa.Text(), nullable=True),
+                sa.Column("qty", sa.Integer(), server_default="5", nullable=False),
+                sa.PrimaryKeyConstraint("id", name="pk_item"),
+                sa.ForeignKeyConstraint(["kind_id"], ["kind.id"], name="fk_item_kind_id_kind"),
+            ],
+        ),
+        """,
+    )
+    project.migrate()
+    loader = MigrationLoader(load_config(str(project.root / "pyproject.toml")))
+    state = loader.project_state()
+
+    with project.engine(project.url).connect() as conn:
+        seeding = seed_rows(conn, state, ["item"])
+        again = seed_rows(conn, state, ["item", "kind"])  # tables with a row get no second
+
+    assert seeding.skipped == {}
+    assert seeding.seeded == ["kind", "item"]  # the parent first, for the foreign key
+    assert again.seeded == [] and again.with_rows == ["item", "kind"]
+    assert project.rows("SELECT COUNT(*) FROM item") == [(1,)]
+    ((kind_id, note, qty),) = project.rows("SELECT kind_id, note, qty FROM item")
+    assert project.rows("SELECT id FROM kind") == [(kind_id,)]
+    assert note is None and qty == 5  # NULL where nullable, the server default where there is one

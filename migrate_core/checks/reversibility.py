@@ -6,6 +6,15 @@ be equal), apply it again and compare with after. Only the touched tables are
 reflected, so the cost grows with the chain, not with chain x tables. Raw SQL
 and Python code touch what they like; around those, every table is reflected.
 
+Before each migration, the existing tables it touches get one synthetic row each
+(:mod:`migrate_core.db.rows`), because what makemigrations gets wrong shows only on
+tables with rows: a NOT NULL change with nothing to fill NULLs, a removed column
+its rollback cannot bring back. A migration that fails there is tried again on the
+same chain without rows; if it passes, the rows made the difference, and when a
+fill is what it lacks that is ``MC506`` (otherwise the row, not the migration, is
+suspect, and nothing is reported). Tables that cannot get a row are named in the
+summary: a weaker proof for them, never a false finding.
+
 A migration that does not reverse cleanly leaves the scratch database in a
 state no migration expects. Rather than stop there (and hide every later
 problem), the scratch database is emptied and the chain replayed forwards up

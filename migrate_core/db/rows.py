@@ -169,6 +169,8 @@ def value_for(column: ColumnState) -> Any:
         if base.enums:
             return base.enums[0]
         raise _NoValue(f"enum column {column.name} has no values")
+    if isinstance(base, sa.JSON):
+        return {}  # its python_type is not implemented
     if isinstance(base, sa.Uuid):
         value = uuid.UUID(int=1)
         return value if base.as_uuid else str(value)
