@@ -180,11 +180,14 @@ class SQLiteSchemaEditor(SchemaEditor):
             fks
             or fill_value is not None
             or (not column.nullable and column.server_default is None)
+            or not _constant_default(column)
             or self._table_is_empty(before.name)
         ):
             # SQLite cannot add a named REFERENCES constraint, nor a NOT NULL column
-            # without a default (even to an empty table): rebuild, filling the new
-            # column of the existing rows with the one-off value if there is one.
+            # without a default (even to an empty table), nor a column whose default
+            # is not a constant (CURRENT_TIMESTAMP, an expression): rebuild, filling
+            # the new column of the existing rows with the one-off value if there is one
+            # (else the rebuild's INSERT leaves it to the default).
             target = before.with_column(column)
             for fk in fks:
                 target = target.with_constraint(fk)
@@ -381,6 +384,27 @@ class SQLiteSchemaEditor(SchemaEditor):
         self.run_sql(f"DROP TABLE temp.{keep}")
         for statement in indexes:
             self.execute(statement)
+
+
+_CONSTANT = re.compile(
+    r"\s*(?:[-+]?\d+(?:\.\d+)?|'(?:[^']|'')*'|NULL|TRUE|FALSE)\s*", re.IGNORECASE
+)
+
+
+def _constant_default(column: st.ColumnState) -> bool:
+    """Whether ALTER TABLE ADD COLUMN takes this column's default (a constant, or none).
+
+    SQLite refuses "non-constant default" there, even on an empty table; anything we
+    cannot tell is a constant counts as not one (a rebuild is always correct).
+    """
+    import sqlalchemy as sa
+
+    default = column.server_default
+    if default is None or isinstance(default, str):
+        return True
+    if isinstance(default, sa.sql.elements.TextClause):
+        return _CONSTANT.fullmatch(default.text) is not None
+    return isinstance(default, (sa.sql.elements.True_, sa.sql.elements.False_))
 
 
 # -- reflection --------------------------------------------------------------------------------------
