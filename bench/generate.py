@@ -64,6 +64,7 @@ RENAME_WORDS = (
 DEFAULTS = {"int": 'sa.text("0")', "str": "sa.text(\"''\")", "bool": "sa.false()"}
 SA_TYPES = {"int": "sa.Integer()", "bool": "sa.Boolean()", "text": "sa.Text()"}
 PY_TYPES = {"int": "int", "str": "str", "text": "str", "bool": "bool"}
+REVERSE_FILLS = {"int": "0", "str": '""', "text": '""', "bool": "False"}
 
 
 # -- a tiny code printer ----------------------------------------------------------------------
@@ -294,7 +295,12 @@ class Evolution:
             return None
         column = self.rng.choice(candidates)
         table.drop(column.name)
-        op = Call("migrations.RemoveField", (q(table.name), q(column.name)))
+        # As makemigrations writes it: a NOT NULL column without a server default gets
+        # the value its rollback fills the rows with (the reversibility check proves it).
+        kwargs: tuple[tuple[str, Node], ...] = ()
+        if not column.nullable and column.default is None:
+            kwargs = (("reverse_fill", REVERSE_FILLS[column.kind]),)
+        op = Call("migrations.RemoveField", (q(table.name), q(column.name)), kwargs)
         return Change(f"remove_{table.name}_{column.name}", op)
 
     def alter_column(self, table: Table) -> Change | None:

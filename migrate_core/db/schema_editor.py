@@ -380,14 +380,16 @@ class SchemaEditor:
     ) -> None:
         import sqlalchemy as sa
 
-        if fill_value is not None and old.nullable and not new.nullable:
+        fill = self._fill_sql(old, new, fill_value)
+        if fill is not None:
             t = sa.table(table.name, sa.column(old.name))
-            value = (
-                fill_value
-                if isinstance(fill_value, sa.sql.elements.TextClause)
-                else sa.literal(fill_value)
+            # literal_column, not text(): a default such as '12:30' must not read as a
+            # bind parameter, and its % signs are escaped for the driver.
+            self.execute(
+                t.update()
+                .where(t.c[old.name].is_(None))
+                .values({old.name: sa.literal_column(fill)})
             )
-            self.execute(t.update().where(t.c[old.name].is_(None)).values({old.name: value}))
         # A serial default goes before the type changes (nextval() may not cast to the new
         # type) and comes after it (its sequence needs the column to be an integer already).
         switch_on = new.autoincrement and not old.autoincrement
@@ -494,6 +496,35 @@ class SchemaEditor:
         renamed = dataclasses.replace(constraint, name=new_name)
         self.drop_constraint(before, constraint, state_after)
         self.add_constraint(before.without_constraint(constraint.name or ""), renamed, state_after)
+
+    def _fill_sql(self, old: st.ColumnState, new: st.ColumnState, fill_value: Any) -> str | None:
+        """SQL for the value NULL rows get when ``old`` -> ``new`` makes the column NOT NULL.
+
+        The one-off ``fill_value`` if there is one, else the new column's server
+        default: SET NOT NULL checks the rows that are there, and a server default
+        only fills rows inserted later, so without this UPDATE the first NULL row
+        fails the migration on every database. None: nothing to fill (the change
+        does not make the column NOT NULL, or nothing is known to fill it with).
+        """
+        if not (old.nullable and not new.nullable):
+            return None
+        if fill_value is not None:
+            return self._sql_literal(fill_value)
+        if new.server_default is not None:
+            return self._default_sql(new)
+        return None
+
+    def _default_sql(self, column: st.ColumnState) -> str:
+        """A column's server default as an SQL expression (NULL without one)."""
+        import sqlalchemy as sa
+
+        default = column.server_default
+        if default is None:
+            return "NULL"
+        if isinstance(default, str | sa.sql.elements.TextClause):
+            return f"({self._sql_literal(default)})"
+        compiled = default.compile(dialect=self.dialect, compile_kwargs={"literal_binds": True})
+        return f"({compiled})"
 
     def _sql_literal(self, value: Any) -> str:
         """A one-off value as SQL text for this dialect (``sa.text`` passes through)."""

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 from migrate_core.migrations import operations as ops
+from migrate_core.migrations.operations.fields import needs_fill
 from migrate_core.migrations.questioner import Questioner
 from migrate_core.schema import state as st
 
@@ -310,12 +311,7 @@ class Autodetector:
         self, app: str, before: st.TableState, after: st.TableState, column: st.ColumnState
     ) -> None:
         fill = None
-        if (
-            not column.nullable
-            and column.server_default is None
-            and column.computed is None
-            and column.identity is None
-        ):
+        if needs_fill(column):
             fill = self.questioner.ask_fill_value(before.name, column, altering=False)
         # A single-column foreign key of a new column is written into the column itself.
         fks = tuple(
@@ -411,7 +407,13 @@ class Autodetector:
             before, after = self.current.table(name), new[name]
             for column in before.columns:
                 if after.get_column(column.name) is None:
-                    self._emit(app, ops.RemoveField(name, column.name))
+                    # The rollback adds the column back to the rows; NOT NULL with
+                    # nothing to fill them fails there, so ask now (an autoincrement
+                    # column numbers the rows itself).
+                    reverse = None
+                    if needs_fill(column) and not column.autoincrement:
+                        reverse = self.questioner.ask_reverse_fill_value(name, column)
+                    self._emit(app, ops.RemoveField(name, column.name, reverse_fill=reverse))
 
     def _delete_tables(self, app: str) -> None:
         gone = {n for n in self._old(app) if n not in self.to_state.tables}

@@ -100,6 +100,10 @@ class Questioner:
     def ask_fill_value(self, table: str, column: ColumnState, *, altering: bool) -> Any:
         raise NotImplementedError
 
+    def ask_reverse_fill_value(self, table: str, column: ColumnState) -> Any:
+        """The value a rollback of removing NOT NULL ``column`` gives the rows it comes back to."""
+        raise NotImplementedError
+
 
 class NonInteractiveQuestioner(Questioner):
     def ask_rename_table(self, old: TableState, new: TableState) -> bool:
@@ -123,6 +127,9 @@ class NonInteractiveQuestioner(Questioner):
             not_null_message(table, column, altering=altering, app=self.app_name)
         )
 
+    def ask_reverse_fill_value(self, table: str, column: ColumnState) -> Any:
+        raise QuestionRequired(reverse_fill_message(table, column, app=self.app_name))
+
 
 class SilentQuestioner(NonInteractiveQuestioner):
     """For checks: what makemigrations would write, with no question stopping it.
@@ -132,6 +139,9 @@ class SilentQuestioner(NonInteractiveQuestioner):
     """
 
     def ask_fill_value(self, table: str, column: ColumnState, *, altering: bool) -> Any:
+        return None
+
+    def ask_reverse_fill_value(self, table: str, column: ColumnState) -> Any:
         return None
 
 
@@ -156,6 +166,23 @@ def not_null_message(table: str, column: ColumnState, *, altering: bool, app: st
         f"  1. give it a server default:   {name}: Mapped[{python_type}] = mapped_column(server_default={example_default})\n"
         f"  2. make it nullable:           {name}: Mapped[{python_type} | None]\n"
         f"  3. run interactively to enter a one-off default:   {cmd}"
+    )
+
+
+def reverse_fill_message(table: str, column: ColumnState, *, app: str | None) -> str:
+    """Why removing ``column`` needs an answer, and the ways to give one (exit 3)."""
+    name = column.name
+    python_type = _python_type_hint(column)
+    cmd = f"migrate-core makemigrations {app}" if app else "migrate-core makemigrations"
+    return (
+        f"Cannot remove NOT NULL column {name} from {table} reversibly: the rollback adds it "
+        "back to rows that have no value for it, and the column has no server default.\n"
+        "Pick one:\n"
+        f"  1. run interactively to enter a one-off value for the rollback:   {cmd}\n"
+        f"  2. give it a server default first (its own migration), then remove it:   "
+        f"{name}: Mapped[{python_type}] = mapped_column(server_default={_example_default(column)})\n"
+        f'  3. write the value into the migration yourself:   RemoveField("{table}", "{name}", '
+        "reverse_fill=...)"
     )
 
 
@@ -237,6 +264,24 @@ class InteractiveQuestioner(Questioner):
                 raise QuestionRequired(
                     not_null_message(table, column, altering=altering, app=self.app_name)
                 )
+            try:
+                return parse_fill_value(answer)
+            except ValueError as exc:
+                self.say(str(exc))
+
+    def ask_reverse_fill_value(self, table: str, column: ColumnState) -> Any:
+        self.say(
+            f"Column {table}.{column.name} is removed; it is NOT NULL without a server default, "
+            "so a rollback adds it back to rows that have no value for it.\n"
+            "Enter a one-off value the rollback fills those rows with (it is written into the "
+            "migration as reverse_fill).\n"
+            "A Python literal such as 0, 'n/a' or True, or sql:CURRENT_TIMESTAMP for a SQL expression; "
+            "an empty answer stops here."
+        )
+        while True:
+            answer = self.ask(">>> ").strip()
+            if not answer:
+                raise QuestionRequired(reverse_fill_message(table, column, app=self.app_name))
             try:
                 return parse_fill_value(answer)
             except ValueError as exc:

@@ -251,12 +251,15 @@ class SQLiteSchemaEditor(SchemaEditor):
             or fill_value is not None
             or (not column.nullable and column.server_default is None)
             or getattr(column.computed, "persisted", False)
+            or not _constant_default(column)
             or self._table_is_empty(before.name)
         ):
             # SQLite cannot add a named REFERENCES constraint, a NOT NULL column
-            # without a default (even to an empty table), nor a STORED generated
-            # column ("cannot add a STORED column"): rebuild, filling the new
-            # column of the existing rows with the one-off value if there is one.
+            # without a default (even to an empty table), a STORED generated column
+            # ("cannot add a STORED column"), nor a column whose default is not a
+            # constant (CURRENT_TIMESTAMP, an expression): rebuild, filling the new
+            # column of the existing rows with the one-off value if there is one
+            # (else the rebuild's INSERT leaves it to the default).
             target = before.with_column(column)
             for fk in fks:
                 target = target.with_constraint(fk)
@@ -284,9 +287,10 @@ class SQLiteSchemaEditor(SchemaEditor):
         if changes or fill_value is not None:
             # SQLite alters nothing in place: rebuild, filling NULLs on the way if asked.
             sources = {}
-            if fill_value is not None and old.nullable and not new.nullable:
+            fill = self._fill_sql(old, new, fill_value)
+            if fill is not None:
                 quoted = self.dialect.identifier_preparer.quote(old.name)
-                sources[new.name] = f"COALESCE({quoted}, {self._sql_literal(fill_value)})"
+                sources[new.name] = f"COALESCE({quoted}, {fill})"
             self._rebuild(table, table.replace_column(old.name, new), state_after, sources=sources)
 
     def rename_column(
@@ -509,17 +513,26 @@ class SQLiteSchemaEditor(SchemaEditor):
                     break
         return users
 
-    def _default_sql(self, column: st.ColumnState) -> str:
-        """A column's server default as an expression of a SELECT (NULL without one)."""
-        import sqlalchemy as sa
 
-        default = column.server_default
-        if default is None:
-            return "NULL"
-        if isinstance(default, str | sa.sql.elements.TextClause):
-            return f"({self._sql_literal(default)})"
-        compiled = default.compile(dialect=self.dialect, compile_kwargs={"literal_binds": True})
-        return f"({compiled})"
+_CONSTANT = re.compile(
+    r"\s*(?:[-+]?\d+(?:\.\d+)?|'(?:[^']|'')*'|NULL|TRUE|FALSE)\s*", re.IGNORECASE
+)
+
+
+def _constant_default(column: st.ColumnState) -> bool:
+    """Whether ALTER TABLE ADD COLUMN takes this column's default (a constant, or none).
+
+    SQLite refuses "non-constant default" there, even on an empty table; anything we
+    cannot tell is a constant counts as not one (a rebuild is always correct).
+    """
+    import sqlalchemy as sa
+
+    default = column.server_default
+    if default is None or isinstance(default, str):
+        return True
+    if isinstance(default, sa.sql.elements.TextClause):
+        return _CONSTANT.fullmatch(default.text) is not None
+    return isinstance(default, (sa.sql.elements.True_, sa.sql.elements.False_))
 
 
 # -- reflection --------------------------------------------------------------------------------------

@@ -23,13 +23,28 @@ def _fill_code(value: Any) -> Rendered:
     return sz.render_value(value)
 
 
-def _check_fill(value: Any, where: str) -> Any:
+def _check_fill(value: Any, where: str, keyword: str = "fill_value") -> Any:
     from sqlalchemy.sql.elements import TextClause
 
     if value is None or isinstance(value, (str, int, float, bool, TextClause)):
         return value
     raise TypeError(
-        f"{where}: fill_value must be a str, int, float, bool or sa.text(...), got {value!r}"
+        f"{where}: {keyword} must be a str, int, float, bool or sa.text(...), got {value!r}"
+    )
+
+
+def needs_fill(column: st.ColumnState) -> bool:
+    """Whether adding ``column`` to a table with rows needs a value from somewhere.
+
+    NOT NULL and nothing the database fills by itself: no server default, not
+    generated, not an identity. The autodetector asks for a fill where this holds
+    (a new column, and the column a RemoveField brings back on rollback).
+    """
+    return (
+        not column.nullable
+        and column.server_default is None
+        and column.computed is None
+        and column.identity is None
     )
 
 
@@ -110,13 +125,22 @@ class AddField(Operation):
 
 
 class RemoveField(Operation):
-    """Drop a column. Its definition, and the indexes and keys on it, come back on rollback."""
+    """Drop a column. Its definition, and the indexes and keys on it, come back on rollback.
+
+    The rows' values do not come back. A NOT NULL column without a server default
+    cannot be added again to rows that have no value for it (SQLite and PostgreSQL
+    refuse; MySQL/MariaDB invent '' or 0, which may break the column's own CHECK),
+    so ``reverse_fill`` is the value the rollback fills the existing rows with.
+    """
 
     symbol = "-"
 
-    def __init__(self, table: str, name: str) -> None:
+    def __init__(self, table: str, name: str, reverse_fill: Any = None) -> None:
         self.table_name = check_name(table, "RemoveField table")
         self.name = check_name(name, "RemoveField name")
+        self.reverse_fill = _check_fill(
+            reverse_fill, f"RemoveField({table!r}, {name!r})", "reverse_fill"
+        )
 
     def _column(self, state: ProjectState) -> st.ColumnState:
         return state.column(self.table_name, self.name, operation=self.describe())
@@ -135,7 +159,7 @@ class RemoveField(Operation):
         without = from_state.table(self.table_name)
         with_col = to_state.table(self.table_name)
         column = self._column(to_state)
-        editor.add_column(without, with_col, column, to_state)
+        editor.add_column(without, with_col, column, to_state, fill_value=self.reverse_fill)
         current = without.with_column(column)
         for fk in with_col.foreign_keys:
             if self.name in fk.columns:
@@ -159,7 +183,10 @@ class RemoveField(Operation):
         return f"remove_{self.table_name}_{self.name}"
 
     def render(self) -> Rendered:
-        return rd.op_call("RemoveField", [self.table_name, self.name])
+        kwargs = []
+        if self.reverse_fill is not None:
+            kwargs.append(("reverse_fill", _fill_code(self.reverse_fill)))
+        return rd.op_call("RemoveField", [self.table_name, self.name], kwargs)
 
     def tables(self) -> set[str]:
         return {self.table_name}
@@ -173,11 +200,20 @@ class AlterField(Operation):
 
     The column is given whole, as it should be afterwards; the state knows how it
     was before, so the change runs backwards without being written twice.
+
+    NULL -> NOT NULL fills the NULL rows first: with ``fill_value``, else with the
+    column's server default. The rollback of NOT NULL -> NULL is the same change
+    backwards, filled with ``reverse_fill`` or the old column's server default;
+    makemigrations does not ask for one (relaxing a column is common, and rows
+    that were there before it still hold values), so ``reverse_fill`` is written
+    by hand where NULLs may arrive after the migration and rollbacks matter.
     """
 
     symbol = "~"
 
-    def __init__(self, table: str, column: Any, fill_value: Any = None) -> None:
+    def __init__(
+        self, table: str, column: Any, fill_value: Any = None, reverse_fill: Any = None
+    ) -> None:
         self.table_name = check_name(table, "AlterField table")
         if isinstance(column, st.ColumnState):
             self.column = column
@@ -189,6 +225,9 @@ class AlterField(Operation):
                     "unique constraints and indexes with AddConstraint / AddIndex"
                 )
         self.fill_value = _check_fill(fill_value, f"AlterField({table!r}, {self.column.name!r})")
+        self.reverse_fill = _check_fill(
+            reverse_fill, f"AlterField({table!r}, {self.column.name!r})", "reverse_fill"
+        )
 
     def _old(self, state: ProjectState) -> st.ColumnState:
         return state.column(self.table_name, self.column.name, operation=self.describe())
@@ -207,7 +246,13 @@ class AlterField(Operation):
         self, app: str, editor: SchemaEditor, from_state: ProjectState, to_state: ProjectState
     ) -> None:
         table = from_state.table(self.table_name)
-        editor.alter_column(table, self._old(from_state), self._old(to_state), to_state)
+        editor.alter_column(
+            table,
+            self._old(from_state),
+            self._old(to_state),
+            to_state,
+            fill_value=self.reverse_fill,
+        )
 
     def describe(self) -> str:
         return f"Alter column {self.column.name} on {self.table_name}"
@@ -228,6 +273,8 @@ class AlterField(Operation):
         kwargs = []
         if self.fill_value is not None:
             kwargs.append(("fill_value", _fill_code(self.fill_value)))
+        if self.reverse_fill is not None:
+            kwargs.append(("reverse_fill", _fill_code(self.reverse_fill)))
         return rd.op_call("AlterField", [self.table_name, rd.column(self.column)], kwargs)
 
     def tables(self) -> set[str]:
