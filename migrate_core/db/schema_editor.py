@@ -303,6 +303,10 @@ class SchemaEditor:
         if old.comment != new.comment and self.features.comments:
             changes["comment"] = new.comment
         changes.update(self._autoincrement_change(old, new))
+        if old.computed_code != new.computed_code:
+            # No database alters a generation expression in place everywhere (PostgreSQL
+            # 17's SET EXPRESSION aside): see _change_generation.
+            changes["computed"] = new.computed
         release = type_changed and self.releases_foreign_keys
         if release:
             self._release_foreign_keys(table.name, old.name, state_after)
@@ -380,6 +384,9 @@ class SchemaEditor:
     ) -> None:
         import sqlalchemy as sa
 
+        if "computed" in changes:
+            self._change_generation(table, old, new, state_after)
+            return
         fill = self._fill_sql(old, new, fill_value)
         if fill is not None:
             t = sa.table(table.name, sa.column(old.name))
@@ -401,6 +408,74 @@ class SchemaEditor:
             self._drop_unused_enums([old], state_after)
         if switch_on:
             self._autoincrement_default(table, old, new)
+
+    def _change_generation(
+        self,
+        table: st.TableState,
+        old: st.ColumnState,
+        new: st.ColumnState,
+        state_after: st.ProjectState,
+    ) -> None:
+        """A computed column's expression changed, or a column became or stopped being one.
+
+        A generated column holds nothing of its own, so it is dropped and added again
+        with its new definition (its indexes and constraints with it); a computed
+        column that becomes a plain one keeps its values where the database can
+        (PostgreSQL's DROP EXPRESSION; elsewhere the values are copied through a new
+        column).
+        """
+        if old.computed is not None and new.computed is None and self._drop_expression(table, old):
+            rest = {
+                k: v
+                for k, v in self._column_changes(old, new).items()
+                if k not in ("computed", "type_")
+            }
+            plain = dataclasses.replace(old, computed=None, computed_code=None)
+            if rest or old.type_code != new.type_code:
+                self.alter_column(table, plain, new, state_after)
+            return
+        after = table.replace_column(old.name, new)
+        self.drop_column(table, old, state_after)
+        without = table.with_column_dropped(old.name)
+        keep_values = old.computed is not None and new.computed is None
+        if keep_values:
+            import sqlalchemy as sa
+
+            # Computed to plain without DROP EXPRESSION: nothing to keep once the column
+            # is gone, so the new plain column is filled from the expression instead.
+            self.add_column(without, after, dataclasses.replace(new, nullable=True), state_after)
+            t = sa.table(table.name, sa.column(new.name))
+            self.execute(t.update().values({new.name: sa.text(str(old.computed.sqltext))}))
+            if not new.nullable:
+                self.alter_column(
+                    after.replace_column(new.name, dataclasses.replace(new, nullable=True)),
+                    dataclasses.replace(new, nullable=True),
+                    new,
+                    state_after,
+                )
+        else:
+            self.add_column(without, after, new, state_after)
+        for index in after.indexes:
+            if new.name in index.columns:
+                self.create_index(after, index)
+        for constraint in after.constraints():
+            if new.name in st.constraint_columns(constraint) and not (
+                isinstance(constraint, st.ForeignKeyState) and constraint.columns == (new.name,)
+            ):
+                self.add_constraint(after, constraint, state_after)
+
+    def _drop_expression(self, table: st.TableState, column: st.ColumnState) -> bool:
+        """Turn a computed column into a plain one keeping its values, where the database
+        has a statement for it (PostgreSQL 13+: DROP EXPRESSION); whether it did."""
+        return False
+
+    def _column_changes(self, old: st.ColumnState, new: st.ColumnState) -> dict[str, Any]:
+        changes: dict[str, Any] = {}
+        if old.nullable != new.nullable:
+            changes["nullable"] = new.nullable
+        if old.default_code != new.default_code:
+            changes["server_default"] = new.server_default
+        return changes
 
     def rename_column(
         self,

@@ -318,6 +318,17 @@ class PostgreSQLSchemaEditor(SchemaEditor):
             enum_swapped=enum_swapped,
         )
 
+    def _drop_expression(self, table: st.TableState, column: st.ColumnState) -> bool:
+        info = getattr(self.dialect, "server_version_info", None) or ()
+        if info and tuple(info) < (13,):
+            return False
+        prep = self.dialect.identifier_preparer
+        self.execute(
+            f"ALTER TABLE {prep.quote(table.name)} ALTER COLUMN {prep.quote(column.name)} "
+            "DROP EXPRESSION"
+        )
+        return True
+
     # -- serial sequences ------------------------------------------------------------------------
 
     def rename_table(self, old: str, new: str, table: st.TableState) -> None:
