@@ -319,8 +319,15 @@ class Autodetector:
             for fk in after.foreign_keys
             if fk.columns == (column.name,)
             and before.get_constraint(fk.name or "") is None
-            and (fk.ref_table in self.current.tables or fk.ref_table == before.name)
-            and self._app_of(fk.ref_table) == app
+            and (
+                (
+                    (fk.ref_table in self.current.tables or fk.ref_table == before.name)
+                    and self._app_of(fk.ref_table) == app
+                )
+                # a table no app owns (exclude-tables; validation refused any other):
+                # never created by a migration, so nothing to wait for
+                or fk.ref_table not in self.to_state.tables
+            )
         )
         self._emit(app, ops.AddField.from_state(before.name, column, fks, fill_value=fill))
 
@@ -328,7 +335,9 @@ class Autodetector:
         fill = None
         if old.nullable and not new.nullable and new.server_default is None:
             fill = self.questioner.ask_fill_value(table, new, altering=True)
-        self._emit(app, ops.AlterField(table, new, fill_value=fill))
+        op = ops.AlterField(table, new, fill_value=fill)
+        op.autoincrement_off = old.autoincrement and not new.autoincrement
+        self._emit(app, op)
 
     # 5. renames of constraints and indexes -------------------------------------------------------
 

@@ -522,15 +522,23 @@ class ProjectState:
             current = current.with_index(index)
         self.tables[table] = current
 
-    def alter_column(self, table: str, column: ColumnState, *, operation: str = "") -> None:
+    def alter_column(
+        self,
+        table: str,
+        column: ColumnState,
+        *,
+        operation: str = "",
+        keep_autoincrement: bool = True,
+    ) -> None:
         """Replace a column's definition; a primary key column stays NOT NULL, and autoincrement
         while its new type is an integer (an ``id`` that becomes a UUID no longer is: kept, the
         state would differ from the models forever and every makemigrations would write the
-        same AlterField again)."""
+        same AlterField again), unless ``keep_autoincrement`` is off: the file said
+        ``autoincrement=False``."""
         old = self.column(table, column.name, operation=operation)
         current = self.tables[table]
         if current.primary_key and column.name in current.primary_key.columns:
-            keep = old.autoincrement and _can_autoincrement(column)
+            keep = keep_autoincrement and old.autoincrement and _can_autoincrement(column)
             column = replace(column, nullable=False, autoincrement=column.autoincrement or keep)
         self.tables[table] = current.replace_column(old.name, column)
 
@@ -594,8 +602,9 @@ class ProjectState:
             raise _invalid(operation, f"constraint {constraint.name} already exists")
         if not isinstance(constraint, CheckState):
             _check_columns(current, constraint.columns, operation)
-        if isinstance(constraint, ForeignKeyState) and constraint.ref_table not in self.tables:
-            raise _invalid(operation, f"table {constraint.ref_table} does not exist")
+        # A key may point at a table outside the state, as in create_table and add_column:
+        # one the models do not own (exclude-tables). makemigrations refuses a key to a
+        # table that is neither (MV002) before it writes anything.
         self.tables[table] = current.with_constraint(constraint)
 
     def remove_constraint(self, table: str, name: str, *, operation: str = "") -> None:

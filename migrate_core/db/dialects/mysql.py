@@ -234,17 +234,29 @@ class MySQLSchemaEditor(SchemaEditor):
     def add_constraint(
         self, before: st.TableState, constraint: st.ConstraintState, state_after: st.ProjectState
     ) -> None:
+        auto = [
+            column
+            for name in (constraint.columns if isinstance(constraint, st.PrimaryKeyState) else ())
+            if (column := before.get_column(name)) is not None and column.autoincrement
+        ]
+        if auto:
+            # AUTO_INCREMENT only on a key column, and a key over rows the new column
+            # left at 0 is a duplicate: one statement does both, and numbers the rows.
+            prep = self.dialect.identifier_preparer
+            modify = ", ".join(
+                f"MODIFY {prep.quote(c.name)} {c.type.compile(dialect=self.dialect)} "
+                f"{'NULL' if c.nullable else 'NOT NULL'} AUTO_INCREMENT"
+                + (f" COMMENT {_string_literal(c.comment)}" if c.comment is not None else "")
+                for c in auto
+            )
+            columns = ", ".join(prep.quote(name) for name in constraint.columns)
+            self.execute(
+                f"ALTER TABLE {prep.quote(before.name)} {modify}, ADD PRIMARY KEY ({columns})"
+            )
+            return
         super().add_constraint(before, constraint, state_after)
         if isinstance(constraint, st.UniqueState):
             self._drop_stand_in(before, constraint.columns)
-        if isinstance(constraint, st.PrimaryKeyState):
-            # And AUTO_INCREMENT back on once the column is a key again.
-            for name in constraint.columns:
-                column = before.get_column(name)
-                if column is not None and column.autoincrement:
-                    self.ops.alter_column(
-                        before.name, name, **{**self._existing(column), "autoincrement": True}
-                    )
 
     def drop_constraint(
         self, before: st.TableState, constraint: st.ConstraintState, state_after: st.ProjectState
@@ -490,3 +502,8 @@ def _ddl(type_: Any) -> str:
     from migrate_core.schema import codegen
 
     return codegen._ddl(type_, codegen._dialect(MySQLBackend.offline_name))
+
+
+def _string_literal(text: str) -> str:
+    """A MySQL string literal (backslashes and quotes escaped, as the default sql_mode reads)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"

@@ -355,6 +355,32 @@ class PostgreSQLSchemaEditor(SchemaEditor):
         prep = self.dialect.identifier_preparer
         self.execute(f"ALTER SEQUENCE IF EXISTS {prep.quote(old)} RENAME TO {prep.quote(new)}")
 
+    def add_column(
+        self,
+        before: st.TableState,
+        after: st.TableState,
+        column: st.ColumnState,
+        state_after: st.ProjectState,
+        *,
+        fill_value: Any = None,
+    ) -> None:
+        """A new serial key on a table with rows: added empty, then numbered from its own
+        sequence, then made NOT NULL (ADD COLUMN would leave NULLs behind the key)."""
+        if not (column.autoincrement and column.identity is None and fill_value is None):
+            super().add_column(before, after, column, state_after, fill_value=fill_value)
+            return
+        import dataclasses
+
+        plain = dataclasses.replace(column, autoincrement=False, nullable=True)
+        super().add_column(before, after, plain, state_after)
+        self._autoincrement_default(before.with_column(plain), plain, column)
+        prep = self.dialect.identifier_preparer
+        t, c = prep.quote(before.name), prep.quote(column.name)
+        seq_name = serial_sequence_name(before.name, column.name)
+        self.execute(f"UPDATE {t} SET {c} = nextval('{seq_name}'::regclass) WHERE {c} IS NULL")
+        if not column.nullable:
+            self.execute(f"ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL")
+
     def _autoincrement_default(
         self, table: st.TableState, old: st.ColumnState, new: st.ColumnState
     ) -> None:

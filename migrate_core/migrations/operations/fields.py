@@ -37,14 +37,16 @@ def needs_fill(column: st.ColumnState) -> bool:
     """Whether adding ``column`` to a table with rows needs a value from somewhere.
 
     NOT NULL and nothing the database fills by itself: no server default, not
-    generated, not an identity. The autodetector asks for a fill where this holds
-    (a new column, and the column a RemoveField brings back on rollback).
+    generated, not an identity, not an autoincrement key (serial, AUTO_INCREMENT and
+    SQLite's rowid number the rows). The autodetector asks for a fill where this
+    holds (a new column, and the column a RemoveField brings back on rollback).
     """
     return (
         not column.nullable
         and column.server_default is None
         and column.computed is None
         and column.identity is None
+        and not column.autoincrement
     )
 
 
@@ -215,9 +217,14 @@ class AlterField(Operation):
         self, table: str, column: Any, fill_value: Any = None, reverse_fill: Any = None
     ) -> None:
         self.table_name = check_name(table, "AlterField table")
+        #: ``autoincrement=False`` said in so many words: a key stops autoincrementing.
+        #: (Not saying it keeps an autoincrement key's, as a column written alone
+        #: cannot tell "off" from "as before".)
+        self.autoincrement_off = False
         if isinstance(column, st.ColumnState):
             self.column = column
         else:
+            self.autoincrement_off = getattr(column, "autoincrement", "auto") is False
             self.column, extras = sqla.column_with_extras(table, column)
             if extras.foreign_keys or extras.unique_constraints or extras.indexes:
                 raise TypeError(
@@ -233,7 +240,12 @@ class AlterField(Operation):
         return state.column(self.table_name, self.column.name, operation=self.describe())
 
     def state_forwards(self, app: str, state: ProjectState) -> None:
-        state.alter_column(self.table_name, self.column, operation=self.describe())
+        state.alter_column(
+            self.table_name,
+            self.column,
+            operation=self.describe(),
+            keep_autoincrement=not self.autoincrement_off,
+        )
 
     def database_forwards(
         self, app: str, editor: SchemaEditor, from_state: ProjectState, to_state: ProjectState
@@ -275,7 +287,12 @@ class AlterField(Operation):
             kwargs.append(("fill_value", _fill_code(self.fill_value)))
         if self.reverse_fill is not None:
             kwargs.append(("reverse_fill", _fill_code(self.reverse_fill)))
-        return rd.op_call("AlterField", [self.table_name, rd.column(self.column)], kwargs)
+        autoincrement: Any = False if self.autoincrement_off else rd.UNSET
+        return rd.op_call(
+            "AlterField",
+            [self.table_name, rd.column(self.column, autoincrement=autoincrement)],
+            kwargs,
+        )
 
     def tables(self) -> set[str]:
         return {self.table_name}
