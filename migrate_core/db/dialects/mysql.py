@@ -234,9 +234,10 @@ class MySQLSchemaEditor(SchemaEditor):
     def add_constraint(
         self, before: st.TableState, constraint: st.ConstraintState, state_after: st.ProjectState
     ) -> None:
+        key = constraint.columns if isinstance(constraint, st.PrimaryKeyState) else ()
         auto = [
             column
-            for name in (constraint.columns if isinstance(constraint, st.PrimaryKeyState) else ())
+            for name in key
             if (column := before.get_column(name)) is not None and column.autoincrement
         ]
         if auto:
@@ -249,7 +250,7 @@ class MySQLSchemaEditor(SchemaEditor):
                 + (f" COMMENT {_string_literal(c.comment)}" if c.comment is not None else "")
                 for c in auto
             )
-            columns = ", ".join(prep.quote(name) for name in constraint.columns)
+            columns = ", ".join(prep.quote(name) for name in key)
             self.execute(
                 f"ALTER TABLE {prep.quote(before.name)} {modify}, ADD PRIMARY KEY ({columns})"
             )
