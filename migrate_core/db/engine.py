@@ -235,13 +235,8 @@ def migration_lock(
     if not backend.features.migration_lock:
         # SQLite: the write lock is the lock; its wait is the busy timeout, which ends in
         # "database is locked" wherever a statement first needed the lock.
-        backend.wait_for_writers(connection, timeout, on_wait)
-        try:
+        with reading(connection, timeout=timeout, on_wait=on_wait):
             yield
-        except Exception as exc:
-            if backend.is_lock_wait_timeout(exc):
-                raise _lock_timeout(connection, timeout) from None
-            raise
         return
     deadline = time.monotonic() + timeout
     waited = False
@@ -270,7 +265,9 @@ def migration_lock(
 
 
 @contextmanager
-def reading(connection: Connection, *, timeout: float = 600.0) -> Iterator[None]:
+def reading(
+    connection: Connection, *, timeout: float = 600.0, on_wait: Callable[[], None] | None = None
+) -> Iterator[None]:
     """Reads (of the history table) that wait for a writer at most ``timeout`` seconds.
 
     Where readers can be locked out (SQLite while a writer commits, or holds BEGIN
@@ -279,7 +276,9 @@ def reading(connection: Connection, *, timeout: float = 600.0) -> Iterator[None]
     """
     backend = dialects.get(connection)
     if not backend.features.migration_lock:
-        backend.wait_for_writers(connection, timeout)  # no on_wait: sets the wait only
+        # SQLite: the wait is the busy timeout, which ends in "database is locked"
+        # wherever a statement first needed the lock.
+        backend.wait_for_writers(connection, timeout, on_wait)
     try:
         yield
     except Exception as exc:

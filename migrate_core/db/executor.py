@@ -459,24 +459,35 @@ class MigrationExecutor:
             if isinstance(exc, KeyboardInterrupt):
                 raise MigrationInterrupted(str(failure)) from exc
             raise failure from exc
-        self.progress(
-            Progress(
-                "done",
-                migration,
-                backwards,
-                fake,
-                elapsed=time.perf_counter() - started,
-                index=index,
-                total=total,
-            )
-        )
+        self.progress(self._done(migration, backwards, fake, started, index, total))
+        return True
+
+    def _done(
+        self,
+        migration: Migration,
+        backwards: bool,
+        fake: bool,
+        started: float,
+        index: int,
+        total: int,
+    ) -> Progress:
+        """Note a migration run as applied (or unapplied); its "done" event, to report once
+        it is committed."""
         if backwards:
             self.applied.pop(migration.key, None)
         else:
             self.applied[migration.key] = AppliedMigration(
                 migration.app, migration.name, None, migration.checksum
             )
-        return True
+        return Progress(
+            "done",
+            migration,
+            backwards,
+            fake,
+            elapsed=time.perf_counter() - started,
+            index=index,
+            total=total,
+        )
 
     def _run_grouped(
         self,
@@ -543,24 +554,7 @@ class MigrationExecutor:
                 group.applied.add(key)
                 if self._known_applied is not None:
                     self._known_applied.add(key)
-        group.events += [
-            start,
-            Progress(
-                "done",
-                migration,
-                backwards,
-                fake,
-                elapsed=time.perf_counter() - began,
-                index=index,
-                total=total,
-            ),
-        ]
-        if backwards:
-            self.applied.pop(migration.key, None)
-        else:
-            self.applied[migration.key] = AppliedMigration(
-                migration.app, migration.name, None, migration.checksum
-            )
+        group.events += [start, self._done(migration, backwards, fake, began, index, total)]
         if time.perf_counter() - group.began >= GROUP_SECONDS:
             self._commit_group()
         return True
