@@ -430,9 +430,9 @@ def test_sqlite_group_commit_sigkill_keeps_every_migration_printed_ok(
     """SQLite commits schema-only migrations in groups: a kill at any point must still
     find every migration printed OK in the history, and the schema equal to it."""
     project, url = sqlite_project
-    names = _long_chain(project, 120)
+    names = _long_chain(project, 80)
     chance = random.Random(int(os.environ.get("MC_TEST_SEED", "5")))
-    for trial in range(4):
+    for trial in range(3):
         migrate(url, "shop", "zero")
         proc = _start(project, url, tmp_path / "unused")
         out = ""
