@@ -77,7 +77,21 @@ def column_state(column: sa.Column[Any], *, autoincrement: bool | None = None) -
         computed=computed,
         identity=identity,
         imports=frozenset(imports),
+        python_default=_scalar_default(column),
     )
+
+
+def _scalar_default(column: sa.Column[Any]) -> str | int | float | bool | None:
+    """The column's ``default=`` when it is a plain constant a migration can write as a fill.
+
+    Callables (``datetime.utcnow``, ``uuid.uuid4``), SQL expressions and values of other
+    kinds (enum members, dates) are left out: they have no one literal to fill rows with.
+    """
+    default = column.default
+    if default is None or not getattr(default, "is_scalar", False):
+        return None
+    value = default.arg
+    return value if type(value) in (str, int, float, bool) else None
 
 
 def ddl_sql(expression: Any) -> str:

@@ -1,0 +1,115 @@
+"""Classes of model defects found by replaying public projects' model histories.
+
+Each test is a small model of our own showing one class (no project code is copied):
+what the replay stopped on, and what migrate-core does now. They run on every
+database the ``single`` fixture is given (SQLite always, PostgreSQL and MariaDB when
+their URLs are set).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from helpers_models import LawProject
+from test_roundtrip import PLAIN_HEAD
+from test_roundtrip import evolve
+from test_roundtrip import single  # noqa: F401  (fixture)
+
+from migrate_core.db.introspection import diff_schemas
+from migrate_core.db.scratch import create_all_and_reflect
+
+# -- a NOT NULL column whose model gives a constant default= ---------------------------------------
+# A Flask-style project adds ``state = Column(String(80), nullable=False, default="visible")``
+# to a table with rows. The model already says what new rows hold; makemigrations
+# --noinput stopped with exit 3 asking for a one-off value all the same.
+
+ARTICLE = """
+class Article(Base):
+    __tablename__ = "article"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str | None] = mapped_column(sa.String(40))
+"""
+
+ARTICLE_WITH_DEFAULTS = """
+class Article(Base):
+    __tablename__ = "article"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(40), default="untitled")
+    state: Mapped[str] = mapped_column(sa.String(20), default="visible")
+    hidden: Mapped[bool] = mapped_column(default=False)
+    position: Mapped[int] = mapped_column(default=0)
+"""
+
+
+def test_a_constant_python_default_fills_the_rows_of_a_new_not_null_column(
+    single: LawProject,  # noqa: F811
+) -> None:
+    single.step({"shop": PLAIN_HEAD + ARTICLE})
+    single.execute(
+        "INSERT INTO article (id, title) VALUES (1, 'kept')",
+        "INSERT INTO article (id, title) VALUES (2, NULL)",
+    )
+    names = single.step({"shop": PLAIN_HEAD + ARTICLE_WITH_DEFAULTS})
+    source = single.migration_source(names[0])
+    for needle in ("fill_value='untitled'", "fill_value='visible'", "fill_value=False"):
+        assert needle.replace("'", '"') in source, source
+    # the new columns got the model's values; the NULL title became NOT NULL with its default
+    assert sorted(single.rows("SELECT id, title, state, hidden, position FROM article")) == [
+        (1, "kept", "visible", False, 0),
+        (2, "untitled", "visible", False, 0),
+    ]
+    # the columns keep no server default: a Python default is no schema
+    assert "server_default" not in source
+    single.assert_unapplies_to_nothing()
+
+
+def test_a_callable_python_default_is_no_fill_and_is_still_asked(
+    single: LawProject,  # noqa: F811
+) -> None:
+    single.step({"shop": PLAIN_HEAD + ARTICLE})
+    single.set_models(
+        "shop",
+        PLAIN_HEAD
+        + "import uuid\n"
+        + ARTICLE
+        + "    token: Mapped[str] = mapped_column(sa.String(36), default=lambda: str(uuid.uuid4()))\n",
+    )
+    result = single.makemigrations("--noinput", expect=3)
+    assert "Cannot add NOT NULL column token to article" in result.output
+    assert len(single.migration_files()) == 1, "nothing is written when the question stops it"
+
+
+# -- foreign keys in a cycle (users.team_id -> teams, teams.captain_id -> users) ---------------------
+# create_all orders such tables itself; the drift check's create_all went through
+# ``metadata.sorted_tables`` first, which printed SQLAlchemy's "Cannot correctly sort
+# tables" warning on every check run.
+
+CYCLE = """
+class Team(Base):
+    __tablename__ = "team"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    captain_id: Mapped[int | None] = mapped_column(sa.ForeignKey("member.id"))
+
+
+class Member(Base):
+    __tablename__ = "member"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int | None] = mapped_column(sa.ForeignKey("team.id"))
+"""
+
+
+def test_tables_whose_keys_form_a_cycle_are_created_for_drift_without_a_warning(
+    single: LawProject,  # noqa: F811
+) -> None:
+    single.step({"shop": PLAIN_HEAD + CYCLE})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        created = create_all_and_reflect(
+            single.other_url, single.metadata(), {"team", "member"}, empty_first=True
+        )
+    assert diff_schemas(created, single.reflect(single.url)) == []
+    evolve(single, CYCLE)
