@@ -87,8 +87,10 @@ def _scalar_default(column: sa.Column[Any]) -> str | int | float | bool | None:
     Callables (``datetime.utcnow``, ``uuid.uuid4``), SQL expressions and values of other
     kinds (enum members, dates) are left out: they have no one literal to fill rows with.
     """
+    from sqlalchemy.sql.schema import ScalarElementColumnDefault
+
     default = column.default
-    if default is None or not getattr(default, "is_scalar", False):
+    if not isinstance(default, ScalarElementColumnDefault):
         return None
     value = default.arg
     return value if type(value) in (str, int, float, bool) else None
