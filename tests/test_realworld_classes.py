@@ -113,3 +113,55 @@ def test_tables_whose_keys_form_a_cycle_are_created_for_drift_without_a_warning(
         )
     assert diff_schemas(created, single.reflect(single.url)) == []
     evolve(single, CYCLE)
+
+
+# -- a GUID TypeDecorator that is UUID on PostgreSQL and CHAR(32) elsewhere -------------------------
+# Written into the migration as ``sa.CHAR(32).with_variant(postgresql.UUID(), "postgresql")``;
+# the reversibility check's synthetic row gave it "a" (a CHAR's value) and PostgreSQL
+# refused it, so every table with such a key went without the row proof.
+
+GUID_TABLE = """
+from sqlalchemy.dialects import postgresql
+
+
+class Guid(sa.types.TypeDecorator):
+    impl = sa.CHAR
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.UUID())
+        return dialect.type_descriptor(sa.CHAR(32))
+
+
+class Shelf(Base):
+    __tablename__ = "shelf"
+
+    id: Mapped[str] = mapped_column(Guid(), primary_key=True)
+    label: Mapped[str] = mapped_column(sa.String(20))
+
+
+class Jar(Base):
+    __tablename__ = "jar"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shelf_id: Mapped[str] = mapped_column(Guid(), sa.ForeignKey("shelf.id"))
+"""
+
+
+def test_synthetic_rows_fit_the_type_a_decorator_becomes_on_this_database(
+    single: LawProject,  # noqa: F811
+) -> None:
+    from migrate_core.config import load_config
+    from migrate_core.db.rows import seed_rows
+    from migrate_core.migrations.loader import MigrationLoader
+
+    single.step({"shop": PLAIN_HEAD + GUID_TABLE})
+    state = MigrationLoader(load_config(str(single.root / "pyproject.toml"))).project_state()
+    with single.engine(single.url).connect() as conn:
+        seeding = seed_rows(conn, state, ["jar"])
+    assert seeding.skipped == {}
+    assert seeding.seeded == ["shelf", "jar"]
+    assert single.rows("SELECT COUNT(*) FROM jar") == [(1,)]
+    single.execute("DELETE FROM jar", "DELETE FROM shelf")
+    single.assert_unapplies_to_nothing()
