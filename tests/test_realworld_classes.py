@@ -9,7 +9,9 @@ their URLs are set).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 
+import pytest
 from helpers_models import LawProject
 from test_roundtrip import PLAIN_HEAD
 from test_roundtrip import evolve
@@ -165,3 +167,65 @@ def test_synthetic_rows_fit_the_type_a_decorator_becomes_on_this_database(
     assert single.rows("SELECT COUNT(*) FROM jar") == [(1,)]
     single.execute("DELETE FROM jar", "DELETE FROM shelf")
     single.assert_unapplies_to_nothing()
+
+
+# -- @compiles on one of SQLAlchemy's own types ------------------------------------------------------
+# A project makes every DateTime DATETIME(6) on MySQL with ``@compiles(sa.DateTime, "mysql")``.
+# create_all (and check-migrations, which imports the models) saw DATETIME(6); ``migrate``
+# runs the migration file's ``sa.DateTime()`` without the project and created DATETIME,
+# silently dropping the fractional seconds, and no check could notice.
+
+OVERRIDDEN = """
+from sqlalchemy.ext.compiler import compiles
+
+
+@compiles(sa.DateTime, "mysql")
+def _datetime_with_microseconds(type_, compiler, **kw):
+    return "DATETIME(6)"
+
+
+class Event(Base):
+    __tablename__ = "event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[sa.types.DateTime | None] = mapped_column(sa.DateTime())
+"""
+
+
+@pytest.fixture
+def no_compiler_override() -> Iterator[None]:
+    """The override is global to the process: removed again, whatever the test did."""
+    import sqlalchemy as sa
+    from sqlalchemy.ext.compiler import deregister
+
+    try:
+        yield
+    finally:
+        deregister(sa.DateTime)
+
+
+def test_a_compiles_override_of_a_sqlalchemy_type_is_refused_before_anything_is_written(
+    single: LawProject,  # noqa: F811
+    no_compiler_override: None,
+) -> None:
+    single.set_models("shop", PLAIN_HEAD + OVERRIDDEN)
+    result = single.makemigrations("--noinput", expect=2)
+    lines = [line for line in result.output.splitlines() if "MV008" in line]
+    assert lines == [
+        "shop/models.py:23: model Event (table event): column at: type sa.DateTime compiles to DDL the project defines on mysql "
+        "(an @compiles override in shop.models: DATETIME(6)); a migration file runs without the "
+        "project, so it would create another type there [MV008]"
+    ], result.output
+    assert 'sa.DateTime().with_variant(<a mysql type that compiles to DATETIME(6)>, "mysql")' in (
+        result.output
+    )
+    assert single.migration_files() == []
+    # the fix the message names migrates and keeps the law
+    import sqlalchemy as sa
+    from sqlalchemy.ext.compiler import deregister
+
+    deregister(sa.DateTime)
+    fixed = OVERRIDDEN.split("\n\n\nclass Event")[1].replace(
+        "sa.DateTime())", 'sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql"))'
+    )
+    evolve(single, "from sqlalchemy.dialects import mysql\n\n\nclass Event" + fixed)

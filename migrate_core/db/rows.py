@@ -159,10 +159,9 @@ class _Seeder:
 def value_for(column: ColumnState, dialect: Any = None) -> Any:
     """A value of ``column``'s type that any column of that type accepts.
 
-    With ``dialect``, the type this database creates: a column written as
-    ``sa.CHAR(32).with_variant(postgresql.UUID(), "postgresql")`` (a GUID TypeDecorator
-    whose ``load_dialect_impl`` picks UUID on PostgreSQL) is a UUID column there, and a
-    string would be refused.
+    With ``dialect``, the type this database creates: a column written as a CHAR(32)
+    with a UUID variant (a GUID TypeDecorator whose ``load_dialect_impl`` picks UUID on
+    one database) is a UUID column there, and a string would be refused.
     """
     import sqlalchemy as sa
 

@@ -360,7 +360,62 @@ def _public_path(cls: type) -> tuple[str, str | None] | None:
 
 
 class UnwritableTypeError(ValueError):
-    """A type that no migration file can write without importing the project's code."""
+    """A type that no migration file can write without importing the project's code.
+
+    ``fix``: what the user does instead, when this kind of type has a fix of its own.
+    """
+
+    def __init__(self, message: str, fix: str | None = None) -> None:
+        super().__init__(message)
+        self.fix = fix
+
+
+def refuse_project_compilers(type_: Any) -> None:
+    """:func:`_refuse_project_compiler` for a model's type as a file would write it, and its
+    variants. Only the models' types are asked: a migration file's ``sa.DateTime()`` read
+    in a process that imported the project is the file's, not the override's."""
+    from sqlalchemy.types import TypeEngine
+
+    if isinstance(type_, type):
+        type_ = type_()
+    if not isinstance(type_, TypeEngine):
+        return
+    written = database_type(type_)
+    for one in (_without_variants(written), *getattr(written, "_variant_mapping", {}).values()):
+        _refuse_project_compiler(one, _type_path(type(one))[0])
+
+
+def _refuse_project_compiler(type_: Any, path: str) -> None:
+    """Refuse a SQLAlchemy type whose DDL the project overrides with ``@compiles``.
+
+    ``@compiles(sa.DateTime, "mysql")`` changes what every ``sa.DateTime`` compiles to,
+    but only in a process that imported the project: ``create_all`` (and the check,
+    which imports the models) get ``DATETIME(6)``, while ``migrate`` runs the migration
+    file without the project and creates ``DATETIME``. The schema would differ from the
+    models on that database with no check to notice, so the type is refused.
+    """
+    for cls in type(type_).__mro__:
+        if "_compiler_dispatch" not in cls.__dict__:
+            continue  # the class whose dispatch the compiler calls is the first defining it
+        dispatcher = cls.__dict__.get("_compiler_dispatcher")
+        specs = getattr(dispatcher, "specs", {})
+        for spec, fn in sorted(specs.items()):
+            module = getattr(fn, "__module__", "") or ""
+            if module.startswith("sqlalchemy."):
+                continue  # SQLAlchemy's own compilation, kept as the fallback
+            where = "every database" if spec == "default" else spec
+            sample = spec if spec in DIALECT_NAMES else "postgresql"
+            ddl = _ddl(type_, _dialect(sample))
+            raise UnwritableTypeError(
+                f"type {path} compiles to DDL the project defines on {where} (an @compiles "
+                f"override in {module}: {ddl}); a migration file runs without the project, "
+                "so it would create another type there",
+                fix=f"declare the column with the type it should be there, e.g. "
+                f'{path}().with_variant(<a {sample} type that compiles to {ddl}>, "{sample}"), '
+                "and remove the @compiles override (or return that type from a TypeDecorator's "
+                "load_dialect_impl)",
+            )
+        return
 
 
 _POSITIONAL: dict[type, str | None] = {}
