@@ -229,3 +229,44 @@ def test_a_compiles_override_of_a_sqlalchemy_type_is_refused_before_anything_is_
         "sa.DateTime())", 'sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql"))'
     )
     evolve(single, "from sqlalchemy.dialects import mysql\n\n\nclass Event" + fixed)
+
+
+# -- a type argument the models compute into an object of their own ------------------------------------
+# ``String(settings.TAG_LENGTH)`` where the settings hand out a lazy proxy (or a numpy
+# integer) compiles under create_all (``VARCHAR(40)``), but has no source a migration file
+# can hold: makemigrations stopped with a ValueError traceback.
+
+LAZY_LENGTH = """
+class LazySetting:
+    \"\"\"A settings proxy: reads as its value wherever it is formatted.\"\"\"
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+TAG_LENGTH = LazySetting(40)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tag: Mapped[str | None] = mapped_column(sa.String(TAG_LENGTH))
+"""
+
+
+def test_a_type_argument_no_file_can_hold_is_one_line_naming_the_column(
+    single: LawProject,  # noqa: F811
+) -> None:
+    single.set_models("shop", PLAIN_HEAD + LAZY_LENGTH)
+    result = single.makemigrations("--noinput", expect=2)
+    assert "Traceback" not in result.output
+    (line,) = [line for line in result.output.splitlines() if "MV008" in line]
+    assert "(table orders): column tag: type sa.String has length=" in line, line
+    assert "shop.models.LazySetting), which a migration file cannot write [MV008]" in line
+    assert "fix: pass length as a plain value" in result.output
+    assert single.migration_files() == []
+    evolve(single, LAZY_LENGTH.replace("sa.String(TAG_LENGTH)", "sa.String(TAG_LENGTH.value)"))

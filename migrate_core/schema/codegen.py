@@ -657,7 +657,7 @@ def render_type(type_: Any) -> Rendered:
     kwargs: list[tuple[str, Code]] = []
 
     def add_kw(name: str, value: Any) -> None:
-        rendered = render_value(value)
+        rendered = _type_argument(path, name, value)
         imports.update(rendered.imports)
         kwargs.append((name, rendered.code))
 
@@ -680,7 +680,7 @@ def render_type(type_: Any) -> Rendered:
         # ``mysql.SET("a", "b")``: values passed as ``*values`` are kept under that name.
         values = _positional_values(type(type_))
         if values is not None:
-            args = [render_value(v).code for v in getattr(type_, values, ())]
+            args = [_type_argument(path, values, v).code for v in getattr(type_, values, ())]
         for name, default in _init_params(type(type_)):
             if name.startswith("_") or name in _NEVER_WRITTEN:
                 continue
@@ -703,6 +703,25 @@ def render_type(type_: Any) -> Rendered:
     if variants:
         code = Chain(code, tuple(variants))
     return Rendered(code, frozenset(imports))
+
+
+def _type_argument(path: str, name: str, value: Any) -> Rendered:
+    """One argument of a type as source, or the column's problem in one line.
+
+    A length or precision the models compute (``String(settings.MAX_LEN)`` holding a
+    ``numpy.int64``, a project constant of its own class) has no source a migration
+    file can hold: an :class:`UnwritableTypeError`, reported with the table and column
+    (``MV008``), never a traceback.
+    """
+    try:
+        return render_value(value)
+    except ValueError:
+        raise UnwritableTypeError(
+            f"type {path} has {name}={value!r} ({type(value).__module__}."
+            f"{type(value).__qualname__}), which a migration file cannot write",
+            fix=f"pass {name} as a plain value (an int, str, float, bool or None), "
+            f"e.g. int(...) around a computed one",
+        ) from None
 
 
 # Constructor arguments a file never writes: those that shape only what Python does with
