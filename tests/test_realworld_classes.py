@@ -270,3 +270,55 @@ def test_a_type_argument_no_file_can_hold_is_one_line_naming_the_column(
     assert "fix: pass length as a plain value" in result.output
     assert single.migration_files() == []
     evolve(single, LAZY_LENGTH.replace("sa.String(TAG_LENGTH)", "sa.String(TAG_LENGTH.value)"))
+
+
+# -- a partial index whose predicate is an expression of the mapped columns -----------------------------
+# ``Index(..., postgresql_where=Account.status == "live")``: the option is a SQL expression,
+# not ``sa.text``; makemigrations stopped with "cannot write <BinaryExpression>".
+
+PARTIAL = """
+class Account(Base):
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(40))
+    status: Mapped[str] = mapped_column(sa.String(10), server_default="draft")
+
+
+sa.Index(
+    "ix_account_live_name",
+    Account.name,
+    postgresql_where=Account.status == "{status}",
+    sqlite_where=Account.status == "{status}",
+)
+"""
+
+
+def test_a_partial_index_predicate_written_as_an_expression_migrates(
+    single: LawProject,  # noqa: F811
+) -> None:
+    names = single.step({"shop": PLAIN_HEAD + PARTIAL.format(status="live")})
+    source = single.migration_source(names[0])
+    assert "postgresql_where=sa.text(\"status = 'live'\")" in source, source
+    assert "sqlite_where=sa.text(\"status = 'live'\")" in source, source
+    evolve(single, PARTIAL.format(status="live"), PARTIAL.format(status="gone"))
+
+
+# -- an identity column that is not the key --------------------------------------------------------
+# ``seq = mapped_column(sa.BigInteger(), sa.Identity(start=100))`` beside the primary key:
+# building the table for the migration file gave the column autoincrement=False, which
+# SQLAlchemy refuses next to an Identity (ArgumentError traceback).
+
+IDENTITY = """
+class Ticket(Base):
+    __tablename__ = "ticket"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(sa.BigInteger(), sa.Identity(start=100))
+"""
+
+
+def test_an_identity_column_beside_the_key_migrates(
+    single: LawProject,  # noqa: F811
+) -> None:
+    evolve(single, IDENTITY)

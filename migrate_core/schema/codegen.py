@@ -524,6 +524,11 @@ DIALECT_NAMES = ("mysql", "postgresql", "sqlite")
 _DIALECTS: dict[str, Any] = {}
 
 
+def dialect_named(name: str) -> Any:
+    """An instance of SQLAlchemy's dialect ``name`` (no driver needed), made once."""
+    return _dialect(name)
+
+
 def _dialect(name: str) -> Any:
     found = _DIALECTS.get(name)
     if found is None:

@@ -143,9 +143,30 @@ def _render_identity(identity: Any) -> str:
 
 
 def _options(obj: Any) -> tuple[tuple[tuple[str, str], ...], dict[str, Any]]:
-    raw = {k: v for k, v in obj.dialect_kwargs.items() if v is not None}
+    raw = {k: _option_value(k, v) for k, v in obj.dialect_kwargs.items() if v is not None}
     codes = tuple(sorted((k, serializer.render_value(v).text) for k, v in raw.items()))
     return codes, raw
+
+
+def _option_value(key: str, value: Any) -> Any:
+    """A dialect option as a migration file holds it.
+
+    A SQL expression built from the models (``postgresql_where=Account.status == Status.LIVE``)
+    becomes ``sa.text(...)`` of its DDL, compiled by the dialect the option belongs to (the
+    key's prefix) with literal values and no table name, as create_all writes it: the file
+    cannot import the models' columns, and a text predicate is what it already writes.
+    """
+    from sqlalchemy.sql.elements import ClauseElement
+    from sqlalchemy.sql.elements import TextClause
+    from sqlalchemy.sql.expression import text
+
+    if not isinstance(value, ClauseElement) or isinstance(value, TextClause):
+        return value
+    dialect = serializer.dialect_named(key.split("_", 1)[0])
+    sql = value.compile(
+        dialect=dialect, compile_kwargs={"literal_binds": True, "include_table": False}
+    )
+    return text(str(sql))
 
 
 def _index_state(index: sa.Index) -> IndexState:
@@ -346,13 +367,18 @@ def to_column(column: ColumnState, *, primary_key: bool = False) -> sa.Column[An
     kwargs: dict[str, Any] = {}
     if column.server_default is not None:
         kwargs["server_default"] = column.server_default
+    autoincrement: bool | str = column.autoincrement if primary_key else False
+    if column.identity is not None and autoincrement is False:
+        # An identity numbers the rows itself (a key or not); SQLAlchemy refuses an
+        # Identity with autoincrement=False, and "auto" adds nothing to its DDL.
+        autoincrement = "auto"
     return sa.Column(
         column.name,
         type_,
         *args,
         nullable=column.nullable,
         comment=column.comment,
-        autoincrement=column.autoincrement if primary_key else False,
+        autoincrement=autoincrement,  # type: ignore[arg-type]
         primary_key=primary_key,
         **kwargs,
     )
