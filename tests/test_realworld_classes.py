@@ -322,3 +322,37 @@ def test_an_identity_column_beside_the_key_migrates(
     single: LawProject,  # noqa: F811
 ) -> None:
     evolve(single, IDENTITY)
+
+
+# -- an enum value added and used by a partial index in the same migration -------------------------
+# PostgreSQL's ALTER TYPE ... ADD VALUE makes a value usable only after the transaction
+# commits; the index created later in the same migration failed with "unsafe use of new
+# value". The editor now sees the migration's end state and swaps the type instead.
+
+ENUM_USED = """
+class Status(enum.Enum):
+    LIVE = "live"
+{extra}
+
+class Page(Base):
+    __tablename__ = "page"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[Status] = mapped_column(
+        sa.Enum(Status, name="page_status", values_callable=lambda e: [m.value for m in e])
+    )
+
+
+sa.Index("ix_page_open", Page.id, postgresql_where=Page.status.in_({members}))
+"""
+
+
+def test_an_enum_value_added_and_used_in_one_migration(
+    single: LawProject,  # noqa: F811
+) -> None:
+    single.step({"shop": PLAIN_HEAD + ENUM_USED.format(extra="", members="[Status.LIVE]")})
+    single.execute("INSERT INTO page (id, status) VALUES (1, 'live')")
+    grown = ENUM_USED.format(extra='    GONE = "gone"\n', members="[Status.LIVE, Status.GONE]")
+    single.step({"shop": PLAIN_HEAD + grown})
+    assert single.rows("SELECT id, status FROM page") == [(1, "live")]
+    single.assert_unapplies_to_nothing()

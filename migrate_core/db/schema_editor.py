@@ -58,6 +58,10 @@ class SchemaEditor:
         #: sides have the same type again (or the migration ends): see ``alter_column``.
         self._released: dict[tuple[str, str], st.ForeignKeyState] = {}
         self._released_state: st.ProjectState | None = None
+        #: The state the running migration ends in, set by the walk (the executor) when
+        #: it knows it: a dialect may choose how to do an operation by what later ones of
+        #: the same transaction need (a PostgreSQL enum value added and used at once).
+        self.end_state: st.ProjectState | None = None
 
     @property
     def ops(self) -> Operations:
