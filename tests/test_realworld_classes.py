@@ -356,3 +356,29 @@ def test_an_enum_value_added_and_used_in_one_migration(
     single.step({"shop": PLAIN_HEAD + grown})
     assert single.rows("SELECT id, status FROM page") == [(1, "live")]
     single.assert_unapplies_to_nothing()
+
+
+# -- a change the generic DDL does not show --------------------------------------------------------
+# makemigrations printed "Alter column tags on account (ARRAY -> ARRAY)" for an array whose
+# element type changed, and "VARCHAR(5) -> VARCHAR(5)" for an enum that gained a value.
+
+
+def test_a_type_change_the_generic_ddl_hides_is_described_by_the_types(
+    single: LawProject,  # noqa: F811
+) -> None:
+    table = """
+class Account(Base):
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.Enum({values}, name="account_kind"))
+"""
+    single.step({"shop": PLAIN_HEAD + table.format(values='"a", "b"')})
+    single.set_models("shop", PLAIN_HEAD + table.format(values='"a", "c"'))
+    out = single.makemigrations().output
+    assert (
+        "~ Alter column kind on account "
+        '(sa.Enum("a", "b", name="account_kind") -> sa.Enum("a", "c", name="account_kind"))'
+    ) in out, out
+    single.migrate()
+    single.assert_unapplies_to_nothing()
