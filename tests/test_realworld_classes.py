@@ -382,3 +382,34 @@ class Account(Base):
     ) in out, out
     single.migrate()
     single.assert_unapplies_to_nothing()
+
+
+# -- an index whose options name other columns ---------------------------------------------------
+# ``postgresql_include=["kind"]`` (a covering index): AddIndex built the index on a table of
+# the indexed columns only, and SQLAlchemy's lookup of "kind" failed (KeyError).
+
+COVERING = """
+class Account(Base):
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(40))
+    kind: Mapped[str] = mapped_column(sa.String(10))
+    meta: Mapped[dict | None] = mapped_column(sa.JSON({json_args}))
+{index}
+"""
+
+
+def test_a_covering_index_and_a_python_only_json_flag(
+    single: LawProject,  # noqa: F811
+) -> None:
+    index = 'sa.Index("ix_account_name", Account.name, postgresql_include=["kind"])'
+    single.step({"shop": PLAIN_HEAD + COVERING.format(json_args="", index="")})
+    names = single.step({"shop": PLAIN_HEAD + COVERING.format(json_args="", index=index)})
+    assert "postgresql_include=['kind']" in single.migration_source(names[0]).replace('"', "'")
+    # none_as_null decides only what Python's None is sent as: no migration
+    single.set_models(
+        "shop", PLAIN_HEAD + COVERING.format(json_args="none_as_null=True", index=index)
+    )
+    assert "No changes detected" in single.makemigrations("--check").output
+    single.assert_unapplies_to_nothing()

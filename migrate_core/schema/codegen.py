@@ -732,7 +732,10 @@ def _type_argument(path: str, name: str, value: Any) -> Rendered:
 # Constructor arguments a file never writes: those that shape only what Python does with
 # values (a module, a function: PickleType's, though it is written as its binary impl),
 # and a schema type's ``metadata``, the MetaData it was attached to by the models.
-_NEVER_WRITTEN = frozenset({"pickler", "comparator", "protocol", "metadata", "inherit_schema"})
+# ``none_as_null`` (JSON) only decides what Python's None is sent as.
+_NEVER_WRITTEN = frozenset(
+    {"pickler", "comparator", "protocol", "metadata", "inherit_schema", "none_as_null"}
+)
 
 
 # -- server defaults ---------------------------------------------------------------------------

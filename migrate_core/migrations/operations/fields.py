@@ -315,6 +315,8 @@ def describe_column_change(old: st.ColumnState, new: st.ColumnState) -> list[str
         changes.append("NULL -> NOT NULL" if not new.nullable else "NOT NULL -> NULL")
     if old.default_code != new.default_code:
         changes.append(f"default {old.default_code or 'none'} -> {new.default_code or 'none'}")
+    if old.computed_code != new.computed_code:
+        changes.append(f"generated {old.computed_code or 'none'} -> {new.computed_code or 'none'}")
     if old.comment != new.comment:
         changes.append("comment")
     if old.autoincrement != new.autoincrement:
