@@ -413,3 +413,40 @@ def test_a_covering_index_and_a_python_only_json_flag(
     )
     assert "No changes detected" in single.makemigrations("--check").output
     single.assert_unapplies_to_nothing()
+
+
+# -- the CHECK of a non-native enum, under a naming convention -----------------------------------------
+# ``sa.Enum("s", "m", native_enum=False, create_constraint=True, name="size")`` makes its own
+# CHECK, which the models' "ck" convention names ck_person_size; the migration file (no
+# convention) created it as "size" (drift on every database), and on MySQL/MariaDB adding a
+# value failed with "Duplicate CHECK constraint name" (the old CHECK was never dropped).
+
+SIZED = """
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention={{"ck": "ck_%(table_name)s_%(constraint_name)s"}})
+
+
+class Person(Base):
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    size: Mapped[str] = mapped_column(
+        sa.Enum({values}, native_enum=False, create_constraint=True, name="size")
+    )
+    active: Mapped[bool] = mapped_column(sa.Boolean(create_constraint=True, name="active"))
+"""
+
+
+def test_a_non_native_enum_check_is_named_by_the_convention_and_changes(
+    single: LawProject,  # noqa: F811
+) -> None:
+    head = PLAIN_HEAD.split("class Base(DeclarativeBase):")[0]
+    names = single.step({"shop": head + SIZED.format(values='"s", "m"')})
+    source = single.migration_source(names[0])
+    assert 'name="ck_person_size"' in source and 'name="ck_person_active"' in source, source
+    single.execute("INSERT INTO person (id, size, active) VALUES (1, 'm', TRUE)")
+    single.step({"shop": head + SIZED.format(values='"s", "m", "l"')})
+    single.execute("INSERT INTO person (id, size, active) VALUES (2, 'l', FALSE)")
+    assert sorted(single.rows("SELECT id, size FROM person")) == [(1, "m"), (2, "l")]
+    single.execute("DELETE FROM person")
+    single.assert_unapplies_to_nothing()

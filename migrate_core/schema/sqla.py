@@ -41,7 +41,8 @@ def column_state(column: sa.Column[Any], *, autoincrement: bool | None = None) -
     from sqlalchemy.schema import Computed
     from sqlalchemy.schema import Identity
 
-    rendered_type = serializer.render_type(column.type)
+    column_type = _with_check_name(column)
+    rendered_type = serializer.render_type(column_type)
     imports = set(rendered_type.imports)
     server_default = None
     default_code = None
@@ -72,13 +73,41 @@ def column_state(column: sa.Column[Any], *, autoincrement: bool | None = None) -
         autoincrement=autoincrement,
         computed_code=computed_code,
         identity_code=identity_code,
-        type=column.type,
+        type=column_type,
         server_default=server_default,
         computed=computed,
         identity=identity,
         imports=frozenset(imports),
         python_default=_scalar_default(column),
     )
+
+
+def _with_check_name(column: sa.Column[Any]) -> Any:
+    """The column's type, named as the CHECK it makes is named in the models.
+
+    A non-native ``sa.Enum(..., create_constraint=True)`` or ``sa.Boolean(create_constraint=
+    True)`` makes its own CHECK, named after the type's ``name``, and the models' naming
+    convention renames it (``ck_person_size`` for ``name="size"``). A migration file has
+    no naming convention, so its type carries the name the CHECK must get; the type's
+    name has no other use where the enum is not native.
+    """
+    type_ = column.type
+    table = getattr(column, "table", None)
+    if table is None or not getattr(type_, "create_constraint", False):
+        return type_
+    if getattr(type_, "native_enum", False):
+        return type_  # a native enum's name is its database type's
+    for constraint in table.constraints:
+        if not getattr(constraint, "_type_bound", False):
+            continue
+        if [c.name for c in constraint.columns] != [column.name]:
+            continue
+        name = sa_name(constraint.name)
+        if name is not None and name != getattr(type_, "name", None):
+            renamed: Any = type_.copy()
+            renamed.name = name
+            return renamed
+    return type_
 
 
 def _scalar_default(column: sa.Column[Any]) -> str | int | float | bool | None:
