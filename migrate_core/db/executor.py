@@ -695,6 +695,9 @@ class MigrationExecutor:
         """
         conn = self.connection
         editor = self._schema_editor()
+        if steps:
+            last = steps[-1]
+            editor.end_state = last.before if last.backwards else last.after
         try:
             for step in steps:
                 self._current_step = step.index

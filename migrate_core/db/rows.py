@@ -132,7 +132,7 @@ class _Seeder:
             elif column.server_default is not None:
                 continue
             else:
-                values[column.name] = value_for(column)
+                values[column.name] = value_for(column, self.connection.dialect)
         return values
 
     def _insert(self, table: TableState, values: dict[str, Any]) -> bool:
@@ -156,11 +156,20 @@ class _Seeder:
         return True
 
 
-def value_for(column: ColumnState) -> Any:
-    """A value of ``column``'s type that any column of that type accepts."""
+def value_for(column: ColumnState, dialect: Any = None) -> Any:
+    """A value of ``column``'s type that any column of that type accepts.
+
+    With ``dialect``, the type this database creates: a column written as a CHAR(32)
+    with a UUID variant (a GUID TypeDecorator whose ``load_dialect_impl`` picks UUID on
+    one database) is a UUID column there, and a string would be refused.
+    """
     import sqlalchemy as sa
 
     type_ = column.type
+    if dialect is not None and type_ is not None:
+        type_ = type_.dialect_impl(dialect)
+        if isinstance(type_, sa.types.TypeDecorator):
+            type_ = type_.impl_instance
     impl = getattr(type_, "impl_instance", None) or getattr(type_, "impl", None)
     base = impl if isinstance(type_, sa.types.TypeDecorator) and impl is not None else type_
     if isinstance(base, sa.Enum):

@@ -58,6 +58,10 @@ class SchemaEditor:
         #: sides have the same type again (or the migration ends): see ``alter_column``.
         self._released: dict[tuple[str, str], st.ForeignKeyState] = {}
         self._released_state: st.ProjectState | None = None
+        #: The state the running migration ends in, set by the walk (the executor) when
+        #: it knows it: a dialect may choose how to do an operation by what later ones of
+        #: the same transaction need (a PostgreSQL enum value added and used at once).
+        self.end_state: st.ProjectState | None = None
 
     @property
     def ops(self) -> Operations:
@@ -518,12 +522,12 @@ class SchemaEditor:
 
     @staticmethod
     def _index_object(table: st.TableState, index: st.IndexState) -> Any:
-        """An Index on a bare Table of just its columns: all CREATE/DROP INDEX need to render."""
+        """An Index on a bare Table of the table's column names: all CREATE/DROP INDEX need
+        to render (options name columns too: ``postgresql_include=["kind"]``)."""
         import sqlalchemy as sa
 
-        holder = sa.Table(
-            table.name, sa.MetaData(), *(sa.Column(c) for c in dict.fromkeys(index.columns))
-        )
+        names = dict.fromkeys([*index.columns, *(c.name for c in table.columns)])
+        holder = sa.Table(table.name, sa.MetaData(), *(sa.Column(c) for c in names))
         exprs = [
             sa.text(e) if is_expr else holder.c[e]
             for e, is_expr in zip(index.elements, index.expressions)

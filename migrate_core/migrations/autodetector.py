@@ -312,7 +312,7 @@ class Autodetector:
     ) -> None:
         fill = None
         if needs_fill(column):
-            fill = self.questioner.ask_fill_value(before.name, column, altering=False)
+            fill = self._fill_value(before.name, column, altering=False)
         # A single-column foreign key of a new column is written into the column itself.
         fks = tuple(
             fk
@@ -331,10 +331,17 @@ class Autodetector:
         )
         self._emit(app, ops.AddField.from_state(before.name, column, fks, fill_value=fill))
 
+    def _fill_value(self, table: str, column: st.ColumnState, *, altering: bool) -> Any:
+        """What fills the rows a NOT NULL column meets: the model's own scalar ``default=``
+        (the value its new rows get, so the question is already answered), else asked."""
+        if column.python_default is not None:
+            return column.python_default
+        return self.questioner.ask_fill_value(table, column, altering=altering)
+
     def _alter_column(self, app: str, table: str, old: st.ColumnState, new: st.ColumnState) -> None:
         fill = None
         if old.nullable and not new.nullable and new.server_default is None:
-            fill = self.questioner.ask_fill_value(table, new, altering=True)
+            fill = self._fill_value(table, new, altering=True)
         op = ops.AlterField(table, new, fill_value=fill)
         op.autoincrement_off = old.autoincrement and not new.autoincrement
         self._emit(app, op)

@@ -360,7 +360,62 @@ def _public_path(cls: type) -> tuple[str, str | None] | None:
 
 
 class UnwritableTypeError(ValueError):
-    """A type that no migration file can write without importing the project's code."""
+    """A type that no migration file can write without importing the project's code.
+
+    ``fix``: what the user does instead, when this kind of type has a fix of its own.
+    """
+
+    def __init__(self, message: str, fix: str | None = None) -> None:
+        super().__init__(message)
+        self.fix = fix
+
+
+def refuse_project_compilers(type_: Any) -> None:
+    """:func:`_refuse_project_compiler` for a model's type as a file would write it, and its
+    variants. Only the models' types are asked: a migration file's ``sa.DateTime()`` read
+    in a process that imported the project is the file's, not the override's."""
+    from sqlalchemy.types import TypeEngine
+
+    if isinstance(type_, type):
+        type_ = type_()
+    if not isinstance(type_, TypeEngine):
+        return
+    written = database_type(type_)
+    for one in (_without_variants(written), *getattr(written, "_variant_mapping", {}).values()):
+        _refuse_project_compiler(one, _type_path(type(one))[0])
+
+
+def _refuse_project_compiler(type_: Any, path: str) -> None:
+    """Refuse a SQLAlchemy type whose DDL the project overrides with ``@compiles``.
+
+    ``@compiles(sa.DateTime, "mysql")`` changes what every ``sa.DateTime`` compiles to,
+    but only in a process that imported the project: ``create_all`` (and the check,
+    which imports the models) get ``DATETIME(6)``, while ``migrate`` runs the migration
+    file without the project and creates ``DATETIME``. The schema would differ from the
+    models on that database with no check to notice, so the type is refused.
+    """
+    for cls in type(type_).__mro__:
+        if "_compiler_dispatch" not in cls.__dict__:
+            continue  # the class whose dispatch the compiler calls is the first defining it
+        dispatcher = cls.__dict__.get("_compiler_dispatcher")
+        specs = getattr(dispatcher, "specs", {})
+        for spec, fn in sorted(specs.items()):
+            module = getattr(fn, "__module__", "") or ""
+            if module.startswith("sqlalchemy."):
+                continue  # SQLAlchemy's own compilation, kept as the fallback
+            where = "every database" if spec == "default" else spec
+            sample = spec if spec in DIALECT_NAMES else "postgresql"
+            ddl = _ddl(type_, _dialect(sample))
+            raise UnwritableTypeError(
+                f"type {path} compiles to DDL the project defines on {where} (an @compiles "
+                f"override in {module}: {ddl}); a migration file runs without the project, "
+                "so it would create another type there",
+                fix=f"declare the column with the type it should be there, e.g. "
+                f'{path}().with_variant(<a {sample} type that compiles to {ddl}>, "{sample}"), '
+                "and remove the @compiles override (or return that type from a TypeDecorator's "
+                "load_dialect_impl)",
+            )
+        return
 
 
 _POSITIONAL: dict[type, str | None] = {}
@@ -467,6 +522,11 @@ def _same_as_built(cls: type, name: str, value: Any) -> bool:
 # (MariaDB's dialect reports itself as ``mysql`` to ``load_dialect_impl`` as well.)
 DIALECT_NAMES = ("mysql", "postgresql", "sqlite")
 _DIALECTS: dict[str, Any] = {}
+
+
+def dialect_named(name: str) -> Any:
+    """An instance of SQLAlchemy's dialect ``name`` (no driver needed), made once."""
+    return _dialect(name)
 
 
 def _dialect(name: str) -> Any:
@@ -602,7 +662,7 @@ def render_type(type_: Any) -> Rendered:
     kwargs: list[tuple[str, Code]] = []
 
     def add_kw(name: str, value: Any) -> None:
-        rendered = render_value(value)
+        rendered = _type_argument(path, name, value)
         imports.update(rendered.imports)
         kwargs.append((name, rendered.code))
 
@@ -625,7 +685,7 @@ def render_type(type_: Any) -> Rendered:
         # ``mysql.SET("a", "b")``: values passed as ``*values`` are kept under that name.
         values = _positional_values(type(type_))
         if values is not None:
-            args = [render_value(v).code for v in getattr(type_, values, ())]
+            args = [_type_argument(path, values, v).code for v in getattr(type_, values, ())]
         for name, default in _init_params(type(type_)):
             if name.startswith("_") or name in _NEVER_WRITTEN:
                 continue
@@ -650,10 +710,32 @@ def render_type(type_: Any) -> Rendered:
     return Rendered(code, frozenset(imports))
 
 
+def _type_argument(path: str, name: str, value: Any) -> Rendered:
+    """One argument of a type as source, or the column's problem in one line.
+
+    A length or precision the models compute (``String(settings.MAX_LEN)`` holding a
+    ``numpy.int64``, a project constant of its own class) has no source a migration
+    file can hold: an :class:`UnwritableTypeError`, reported with the table and column
+    (``MV008``), never a traceback.
+    """
+    try:
+        return render_value(value)
+    except ValueError:
+        raise UnwritableTypeError(
+            f"type {path} has {name}={value!r} ({type(value).__module__}."
+            f"{type(value).__qualname__}), which a migration file cannot write",
+            fix=f"pass {name} as a plain value (an int, str, float, bool or None), "
+            f"e.g. int(...) around a computed one",
+        ) from None
+
+
 # Constructor arguments a file never writes: those that shape only what Python does with
 # values (a module, a function: PickleType's, though it is written as its binary impl),
 # and a schema type's ``metadata``, the MetaData it was attached to by the models.
-_NEVER_WRITTEN = frozenset({"pickler", "comparator", "protocol", "metadata", "inherit_schema"})
+# ``none_as_null`` (JSON) only decides what Python's None is sent as.
+_NEVER_WRITTEN = frozenset(
+    {"pickler", "comparator", "protocol", "metadata", "inherit_schema", "none_as_null"}
+)
 
 
 # -- server defaults ---------------------------------------------------------------------------

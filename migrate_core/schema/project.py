@@ -166,6 +166,7 @@ def model_state(
     Several apps may share one MetaData; each then owns only the tables its
     ``tables`` patterns match, and a table claimed by no app, or by two, is an error.
     """
+    from migrate_core.schema import codegen
     from migrate_core.schema import naming
     from migrate_core.schema import sqla
     from migrate_core.schema import state as st
@@ -200,6 +201,8 @@ def model_state(
                 continue
             app = claimed[0]
             if app.name in wanted:
+                for column in table.columns:
+                    codegen.refuse_project_compilers(column.type)
                 result.add_table(sqla.table_state(table, app.name))
     return result
 

@@ -41,7 +41,8 @@ def column_state(column: sa.Column[Any], *, autoincrement: bool | None = None) -
     from sqlalchemy.schema import Computed
     from sqlalchemy.schema import Identity
 
-    rendered_type = serializer.render_type(column.type)
+    column_type = _with_check_name(column)
+    rendered_type = serializer.render_type(column_type)
     imports = set(rendered_type.imports)
     server_default = None
     default_code = None
@@ -72,12 +73,56 @@ def column_state(column: sa.Column[Any], *, autoincrement: bool | None = None) -
         autoincrement=autoincrement,
         computed_code=computed_code,
         identity_code=identity_code,
-        type=column.type,
+        type=column_type,
         server_default=server_default,
         computed=computed,
         identity=identity,
         imports=frozenset(imports),
+        python_default=_scalar_default(column),
     )
+
+
+def _with_check_name(column: sa.Column[Any]) -> Any:
+    """The column's type, named as the CHECK it makes is named in the models.
+
+    A non-native ``sa.Enum(..., create_constraint=True)`` or ``sa.Boolean(create_constraint=
+    True)`` makes its own CHECK, named after the type's ``name``, and the models' naming
+    convention renames it (``ck_person_size`` for ``name="size"``). A migration file has
+    no naming convention, so its type carries the name the CHECK must get; the type's
+    name has no other use where the enum is not native.
+    """
+    type_ = column.type
+    table = getattr(column, "table", None)
+    if table is None or not getattr(type_, "create_constraint", False):
+        return type_
+    if getattr(type_, "native_enum", False):
+        return type_  # a native enum's name is its database type's
+    for constraint in table.constraints:
+        if not getattr(constraint, "_type_bound", False):
+            continue
+        if [c.name for c in constraint.columns] != [column.name]:
+            continue
+        name = sa_name(constraint.name)
+        if name is not None and name != getattr(type_, "name", None):
+            renamed: Any = type_.copy()
+            renamed.name = name
+            return renamed
+    return type_
+
+
+def _scalar_default(column: sa.Column[Any]) -> str | int | float | bool | None:
+    """The column's ``default=`` when it is a plain constant a migration can write as a fill.
+
+    Callables (``datetime.utcnow``, ``uuid.uuid4``), SQL expressions and values of other
+    kinds (enum members, dates) are left out: they have no one literal to fill rows with.
+    """
+    from sqlalchemy.sql.schema import ScalarElementColumnDefault
+
+    default = column.default
+    if not isinstance(default, ScalarElementColumnDefault):
+        return None
+    value = default.arg
+    return value if type(value) in (str, int, float, bool) else None
 
 
 def ddl_sql(expression: Any) -> str:
@@ -127,9 +172,30 @@ def _render_identity(identity: Any) -> str:
 
 
 def _options(obj: Any) -> tuple[tuple[tuple[str, str], ...], dict[str, Any]]:
-    raw = {k: v for k, v in obj.dialect_kwargs.items() if v is not None}
+    raw = {k: _option_value(k, v) for k, v in obj.dialect_kwargs.items() if v is not None}
     codes = tuple(sorted((k, serializer.render_value(v).text) for k, v in raw.items()))
     return codes, raw
+
+
+def _option_value(key: str, value: Any) -> Any:
+    """A dialect option as a migration file holds it.
+
+    A SQL expression built from the models (``postgresql_where=Account.status == Status.LIVE``)
+    becomes ``sa.text(...)`` of its DDL, compiled by the dialect the option belongs to (the
+    key's prefix) with literal values and no table name, as create_all writes it: the file
+    cannot import the models' columns, and a text predicate is what it already writes.
+    """
+    from sqlalchemy.sql.elements import ClauseElement
+    from sqlalchemy.sql.elements import TextClause
+    from sqlalchemy.sql.expression import text
+
+    if not isinstance(value, ClauseElement) or isinstance(value, TextClause):
+        return value
+    dialect = serializer.dialect_named(key.split("_", 1)[0])
+    sql = value.compile(
+        dialect=dialect, compile_kwargs={"literal_binds": True, "include_table": False}
+    )
+    return text(str(sql))
 
 
 def _index_state(index: sa.Index) -> IndexState:
@@ -330,13 +396,18 @@ def to_column(column: ColumnState, *, primary_key: bool = False) -> sa.Column[An
     kwargs: dict[str, Any] = {}
     if column.server_default is not None:
         kwargs["server_default"] = column.server_default
+    autoincrement: bool | str = column.autoincrement if primary_key else False
+    if column.identity is not None and autoincrement is False:
+        # An identity numbers the rows itself (a key or not); SQLAlchemy refuses an
+        # Identity with autoincrement=False, and "auto" adds nothing to its DDL.
+        autoincrement = "auto"
     return sa.Column(
         column.name,
         type_,
         *args,
         nullable=column.nullable,
         comment=column.comment,
-        autoincrement=column.autoincrement if primary_key else False,
+        autoincrement=autoincrement,  # type: ignore[arg-type]
         primary_key=primary_key,
         **kwargs,
     )

@@ -48,6 +48,11 @@ class ColumnState:
     computed: Any = field(default=None, compare=False, repr=False)
     identity: Any = field(default=None, compare=False, repr=False)
     imports: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+    # The model's Python-side scalar ``default=`` (a str, int, float or bool), or None.
+    # Never part of the schema (the database does not see it, so it is no change), but
+    # it is the value the model itself gives new rows: the autodetector fills existing
+    # rows of a new NOT NULL column with it instead of asking for a one-off value.
+    python_default: Any = field(default=None, compare=False, repr=False)
 
     def describe(self) -> str:
         """``NUMERIC(10, 2) NOT NULL DEFAULT '0'``: how the column reads in a message."""

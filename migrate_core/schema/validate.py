@@ -552,6 +552,7 @@ def unwritable_types(config: Config, root: Path | None) -> list[Problem]:
             for column in table.columns:
                 try:
                     codegen.render_type(column.type)
+                    codegen.refuse_project_compilers(column.type)
                 except codegen.UnwritableTypeError as error:
                     loc = locations.get(table.name, Location())
                     problems.append(
@@ -560,7 +561,8 @@ def unwritable_types(config: Config, root: Path | None) -> list[Problem]:
                             table=table.name,
                             column=column.name,
                             message=f"column {column.name}: {error}",
-                            fix="use a type from sqlalchemy or sqlalchemy.dialects, or a "
+                            fix=error.fix
+                            or "use a type from sqlalchemy or sqlalchemy.dialects, or a "
                             "TypeDecorator whose impl is one (migration files import no "
                             "project code)",
                             model=loc.model,

@@ -82,6 +82,7 @@ class MySQLSchemaEditor(SchemaEditor):
         """
         strict = "type_" in changes
         if strict:
+            self._drop_type_check(table, old)
             self.execute("SET @migrate_core_sql_mode = @@SESSION.sql_mode")
             self.execute(
                 "SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), "
@@ -115,6 +116,23 @@ class MySQLSchemaEditor(SchemaEditor):
         finally:
             if strict:
                 self.execute("SET SESSION sql_mode = @migrate_core_sql_mode")
+
+    def _drop_type_check(self, table: st.TableState, old: st.ColumnState) -> None:
+        """The CHECK of the old type (a non-native ``sa.Enum`` or ``sa.Boolean`` with
+        ``create_constraint=True``) goes before its type changes.
+
+        Alembic adds the new type's CHECK after the MODIFY, but on MySQL/MariaDB it skips
+        dropping the old one (servers before 8.0.16 ignored CHECKs), so the new one
+        failed with "Duplicate CHECK constraint name". Named by the type's ``name``, as
+        the migration file created it; an unnamed one is the server's to name and stays.
+        """
+        type_ = old.type
+        name = getattr(type_, "name", None)
+        if not getattr(type_, "create_constraint", False) or getattr(type_, "native_enum", False):
+            return
+        if not isinstance(name, str):
+            return
+        self.ops.drop_constraint(name, table.name, type_="check")
 
     def _through_a_string(self, old: st.ColumnState, new: st.ColumnState) -> bool:
         """A change between MariaDB's native UUID and anything but a string."""

@@ -190,10 +190,32 @@ class PostgreSQLSchemaEditor(SchemaEditor):
         SET DEFAULT of such a value is a use; then the type is swapped instead, whose
         new values are usable at once.
         """
+        if self._used_later(values):
+            return True
         if new.server_default is None:
             return False
         text = self._default_text(new.server_default)
         return any(_quote_literal(value) in text or value == text for value in values)
+
+    def _used_later(self, values: set[str]) -> bool:
+        """Whether the state the migration ends in names one of ``values`` in SQL it runs
+        in the same transaction: a partial index's predicate, an expression index, a
+        check, a computed column or a server default (``CREATE INDEX ... WHERE status IN
+        ('live', 'gone')`` after ``ADD VALUE 'gone'`` fails). A literal match is enough:
+        swapping when it was not needed only costs a rewrite of the table."""
+        end = self.end_state
+        if end is None:
+            return False
+        texts: list[str] = []
+        for table in end.tables.values():
+            for index in table.indexes:
+                texts += [code for _, code in index.option_codes]
+                texts += [e for e, x in zip(index.elements, index.expressions) if x]
+            texts += [check.sqltext for check in table.check_constraints]
+            for column in table.columns:
+                texts += [c for c in (column.default_code, column.computed_code) if c]
+        needles = [q for v in values for q in (_quote_literal(v), f'"{v}"')]
+        return any(needle in text for text in texts for needle in needles)
 
     def _default_text(self, default: Any) -> str:
         import sqlalchemy as sa

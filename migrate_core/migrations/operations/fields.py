@@ -304,11 +304,19 @@ class AlterField(Operation):
 def describe_column_change(old: st.ColumnState, new: st.ColumnState) -> list[str]:
     changes = []
     if old.type_code != new.type_code:
-        changes.append(f"{sqla.type_sql(old.type)} -> {sqla.type_sql(new.type)}")
+        before, after = sqla.type_sql(old.type), sqla.type_sql(new.type)
+        if before == after:
+            # The generic DDL hides the change (ARRAY -> ARRAY for another element type,
+            # VARCHAR(5) -> VARCHAR(5) for a native enum that gained a value, DATETIME ->
+            # DATETIME for an Interval's precision): say it as the file writes the types.
+            before, after = old.type_code, new.type_code
+        changes.append(f"{before} -> {after}")
     if old.nullable != new.nullable:
         changes.append("NULL -> NOT NULL" if not new.nullable else "NOT NULL -> NULL")
     if old.default_code != new.default_code:
         changes.append(f"default {old.default_code or 'none'} -> {new.default_code or 'none'}")
+    if old.computed_code != new.computed_code:
+        changes.append(f"generated {old.computed_code or 'none'} -> {new.computed_code or 'none'}")
     if old.comment != new.comment:
         changes.append("comment")
     if old.autoincrement != new.autoincrement:
