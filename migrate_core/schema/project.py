@@ -51,6 +51,10 @@ def _import_error(exc: BaseException, module: str, root: Path) -> ModelImportErr
         path, line = exc.filename, exc.lineno
     else:
         for frame in traceback.extract_tb(exc.__traceback__):
+            # "<frozen os>", "<string>": no file, but resolved against the working folder
+            # (the project) they would pass for one inside it.
+            if frame.filename.startswith("<"):
+                continue
             try:
                 Path(frame.filename).resolve().relative_to(root)
             except ValueError:
