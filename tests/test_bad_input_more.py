@@ -19,6 +19,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import server_url
 from helpers_check import child_env
 from test_bad_input import CM
 from test_bad_input import MC
@@ -32,6 +33,8 @@ from test_bad_input import _bin
 from test_bad_input import _files
 from test_bad_input import _project
 from test_bad_input import second
+
+from migrate_core.db.scratch import owner
 
 # One process per case, like test_bad_input.
 pytestmark = pytest.mark.slow
@@ -544,21 +547,74 @@ def test_a_signal_mid_group_keeps_every_migration_printed_ok(tmp_path: Path, sig
 # -- a signal during --cleanup -----------------------------------------------------------------------
 
 
-def test_a_signal_during_cleanup_exits_non_zero_without_a_traceback(tmp_path: Path) -> None:
-    """SQLite leftovers in this test's TMPDIR, old enough to be stale; the signal arrives
-    while the cleanup runs (or after it ended, which then must have exited 0)."""
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_during_cleanup_stops_between_two_drops(tmp_path: Path, signum: int) -> None:
+    """Stale SQLite scratch folders (made in 2020 by a process that is gone) in this test's
+    TMPDIR; the signal is sent once the first is gone. The run stops between two drops:
+    exit 130, no traceback, and every folder left is whole (a drop is never cut short)."""
     root = _project(tmp_path, {})
-    env = child_env({"MIGRATE_CORE_CACHE_DIR": str(tmp_path / "cache"), "TMPDIR": str(tmp_path)})
+    leftovers = tmp_path / "leftovers"
+    host, user = owner()
+    for i in range(2000):
+        # pid 4194304 is one past Linux's highest: no process can be running with it.
+        folder = leftovers / f"mc_scratch_20200101000000_{host}_{user}_4194304_{i:06x}"
+        folder.mkdir(parents=True)
+        for j in range(3):
+            (folder / f"db{j}.sqlite").write_bytes(b"x" * 64)
+    env = child_env({"MIGRATE_CORE_CACHE_DIR": str(tmp_path / "cache"), "TMPDIR": str(leftovers)})
     proc = subprocess.Popen(
-        [_bin(CM), "--cleanup", "--cleanup-older-than", "0"],
+        [_bin(CM), "--cleanup", "--cleanup-older-than", "1h"],
         cwd=root,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    proc.send_signal(signal.SIGINT)
+    while len(list(leftovers.iterdir())) == 2000 and proc.poll() is None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=0.01)
+    proc.send_signal(signum)
     out, err = proc.communicate(timeout=120)
-    assert "Traceback" not in out + err, out + err
-    assert proc.returncode in (0, 1, 2, 130), out + err
-    assert SECRET not in out + err
+    output = out + err
+    assert "Traceback" not in output, output
+    left = list(leftovers.iterdir())
+    if proc.returncode == 0:  # it had finished before the signal arrived
+        assert not left, output
+        assert "2000 dropped" in out, output
+    else:
+        assert proc.returncode == 130, output
+        assert "interrupted" in err, output
+        assert 0 < len(left) < 2000, output
+        for folder in left:
+            assert len(list(folder.iterdir())) == 3, f"{folder} was half dropped"
+
+
+# -- --cleanup against the real servers, as a user the server refuses ------------------------------
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mysql"])
+def test_cleanup_refused_by_a_real_server_never_shows_the_password(
+    dialect: str, tmp_path: Path
+) -> None:
+    import sqlalchemy as sa
+
+    server = server_url(dialect)
+    assert server is not None
+    url = sa.engine.make_url(server).set(username="mc_no_such_user", password=SECRET)
+    root = _project(tmp_path, {})
+    before = _files(tmp_path)
+    for args in (("--cleanup",), ("--cleanup", "--cleanup-older-than", "0")):
+        proc = subprocess.run(
+            [_bin(CM), *args, "--database-url", url.render_as_string(hide_password=False)],
+            cwd=root,
+            env=child_env({"MIGRATE_CORE_CACHE_DIR": str(tmp_path / "cache")}),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        output = proc.stdout + proc.stderr
+        assert proc.returncode == 2, output
+        assert "Traceback" not in output and SECRET not in output, output
+        assert "mc_no_such_user:***@" in output, output
+    _no_secret_written(tmp_path, before)
