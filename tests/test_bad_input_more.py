@@ -306,6 +306,20 @@ CASES = [
         files={"shop/models.py": MODELS + "\nimport os\nos.remove(__file__)\n"},
     ),
     Case(
+        "models-module-deleted",
+        (MC, "makemigrations"),
+        2,
+        ("No module named 'shop.models'", "restore it, or point models at"),
+        files={"shop/models.py": None},
+    ),
+    Case(
+        "models-package-deleted",
+        (CM, "--no-database"),
+        1,
+        ("MC302", "there is no shop", "restore it"),
+        files={"shop/models.py": None, "shop/__init__.py": None},
+    ),
+    Case(
         "models-read-missing-file",
         (MC, "makemigrations", "--check"),
         2,
@@ -618,3 +632,30 @@ def test_cleanup_refused_by_a_real_server_never_shows_the_password(
         assert "Traceback" not in output and SECRET not in output, output
         assert "mc_no_such_user:***@" in output, output
     _no_secret_written(tmp_path, before)
+
+
+# -- the commit hook, on a commit that deletes the models --------------------------------------------
+
+
+@pytest.mark.parametrize("removed", ["shop/models.py", "shop"], ids=["module", "package"])
+def test_the_hook_on_a_commit_that_deletes_the_models_says_what_to_do(
+    tmp_path: Path, removed: str
+) -> None:
+    root = _project(tmp_path, {})
+    env = child_env({"MIGRATE_CORE_CACHE_DIR": str(tmp_path / "cache")})
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "init"], ["rm", "-rq", removed]):
+        subprocess.run([*git, *args], cwd=root, env=env, check=True, capture_output=True)
+    proc = subprocess.run(
+        [str(Path(_bin(MC)).with_name("migrate-core-hook")), "makemigrations"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 1, output
+    assert "Traceback" not in output
+    assert "models = 'shop.models'" in output and "restore it" in output, output
