@@ -267,6 +267,18 @@ CASES = [
             ("migrate-inf", "migrate", "inf", "'inf': give seconds"),
         ]
     ),
+    Case(
+        "lock-timeout-with-password-url",
+        (MC, "showmigrations", "--lock-timeout", "1", "--database-url", PG),
+        2,
+        ("cannot connect to postgresql+psycopg://app:***@127.0.0.1:1/app",),
+    ),
+    Case(
+        "lock-timeout-bad-with-password-url",
+        (MC, "migrate", "--database-url", MY, "--lock-timeout", "-1"),
+        2,
+        ("'-1': give seconds",),
+    ),
     # -- the answer cache's folder -------------------------------------------------------------------
     Case(
         "cache-dir-is-a-file",
