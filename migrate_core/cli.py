@@ -228,12 +228,34 @@ def _database_option(fn: F) -> F:
     )(fn)
 
 
+class _Seconds(click.ParamType):
+    """A finite number of seconds, 0 or more: a negative wait means nothing, and NaN or
+    infinity cannot be handed to a database's timeout (SQLite's busy_timeout is an int)."""
+
+    name = "seconds"
+    #: A day: longer than any lock wait worth having, small enough for every driver.
+    limit = 86400.0
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        import math
+
+        try:
+            seconds = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds, e.g. 30", param, ctx)
+        if not math.isfinite(seconds) or not 0 <= seconds <= self.limit:
+            self.fail(f"{value!r}: give seconds from 0 to {self.limit:.0f}, e.g. 30", param, ctx)
+        return seconds
+
+
 def _lock_timeout_option(fn: F) -> F:
     # migrate waits this long for another run's lock; showmigrations and migrate --plan
     # for a database that locks its readers out (SQLite while a writer commits).
     return click.option(
         "--lock-timeout",
-        type=float,
+        type=_Seconds(),
         default=600.0,
         show_default=True,
         help="Seconds to wait for another migrate run.",

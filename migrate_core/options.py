@@ -39,6 +39,7 @@ DEFAULT_STALE_AFTER = "6h"
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_MAX_AGE = 100 * 365.25 * 86400
 
 
 def parse_age(text: str, *, option: str = "--cleanup-older-than") -> float:
@@ -53,7 +54,12 @@ def parse_age(text: str, *, option: str = "--cleanup-older-than") -> float:
         raise ConfigError(
             f"{option} {text}: not an age; give a number and a unit, e.g. 30m, 6h, 2d (0: any age)"
         )
-    return float(match[1]) * _UNIT_SECONDS[match[2].lower()]
+    seconds = float(match[1]) * _UNIT_SECONDS[match[2].lower()]
+    # A hundred years already means "never stale"; beyond that it is a typo (or infinity,
+    # which no date can be compared with).
+    if seconds > _MAX_AGE:
+        raise ConfigError(f"{option} {text}: more than 100 years; give a shorter age, e.g. 30d")
+    return seconds
 
 
 #: The check names, supplied by the entry point (see the module docstring).

@@ -531,7 +531,14 @@ class MigrationExecutor:
                 with conn.begin_nested():
                     self._run_steps(steps, ran)
         except BaseException as exc:
-            self._commit_group()
+            try:
+                self._commit_group()
+            except Exception:
+                # A signal inside a driver call leaves the connection invalid, so the group
+                # cannot commit: _commit_group rolled back and named what was lost, and the
+                # signal (or failure) that got us here is still the thing to report.
+                if not isinstance(exc, KeyboardInterrupt | SystemExit):
+                    raise
             self.progress(start)
             if isinstance(exc, Exception) and dialects.get(conn).is_lock_wait_timeout(exc):
                 raise  # nothing ran; the migration lock turns it into LockTimeout

@@ -42,6 +42,12 @@ class Rename:
         A column rename stays in its table, so another table on the right is an error.
         """
         usage = f"--rename {text}: write TABLE.COLUMN=NEW_COLUMN or TABLE=NEW_TABLE"
+        if not text.isprintable():
+            # A pasted newline or escape would split the one-line message and name nothing.
+            raise ValueError(
+                f"--rename {text!r}: a name cannot hold control characters (newline, tab, escape); "
+                "write TABLE.COLUMN=NEW_COLUMN or TABLE=NEW_TABLE"
+            )
         left, sep, new = (part.strip() for part in text.partition("="))
         if not sep or not left or not new or "=" in new:
             raise ValueError(usage)
@@ -265,9 +271,17 @@ class InteractiveQuestioner(Questioner):
                     not_null_message(table, column, altering=altering, app=self.app_name)
                 )
             try:
-                return parse_fill_value(answer)
+                value = parse_fill_value(answer)
             except ValueError as exc:
                 self.say(str(exc))
+                continue
+            # The file would refuse to load with it: ask again now instead.
+            from migrate_core.migrations.operations.fields import fill_problem
+
+            problem = fill_problem(value, column)
+            if problem is None:
+                return value
+            self.say(f"{answer} {problem}")
 
     def ask_reverse_fill_value(self, table: str, column: ColumnState) -> Any:
         self.say(
@@ -283,9 +297,17 @@ class InteractiveQuestioner(Questioner):
             if not answer:
                 raise QuestionRequired(reverse_fill_message(table, column, app=self.app_name))
             try:
-                return parse_fill_value(answer)
+                value = parse_fill_value(answer)
             except ValueError as exc:
                 self.say(str(exc))
+                continue
+            # The file would refuse to load with it: ask again now instead.
+            from migrate_core.migrations.operations.fields import fill_problem
+
+            problem = fill_problem(value, column)
+            if problem is None:
+                return value
+            self.say(f"{answer} {problem}")
 
 
 def parse_fill_value(text: str) -> Any:

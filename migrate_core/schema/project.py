@@ -51,6 +51,10 @@ def _import_error(exc: BaseException, module: str, root: Path) -> ModelImportErr
         path, line = exc.filename, exc.lineno
     else:
         for frame in traceback.extract_tb(exc.__traceback__):
+            # "<frozen os>", "<string>": no file, but resolved against the working folder
+            # (the project) they would pass for one inside it.
+            if frame.filename.startswith("<"):
+                continue
             try:
                 Path(frame.filename).resolve().relative_to(root)
             except ValueError:
@@ -72,7 +76,18 @@ def _import_error(exc: BaseException, module: str, root: Path) -> ModelImportErr
             '(put script code under if __name__ == "__main__":)'
         )
     hint = ""
-    if isinstance(exc, ModuleNotFoundError):
+    if (
+        isinstance(exc, ModuleNotFoundError)
+        and exc.name
+        and f"{module}.".startswith(f"{exc.name}.")
+    ):
+        # The configured module itself (or its package) is missing: no install fixes that;
+        # a commit that deletes or moves the file is the usual way here.
+        hint = (
+            f"\n(there is no {exc.name} in {root.resolve()}, and models = {module!r} in "
+            "[tool.migrate-core] names it: restore it, or point models at where the models are now)"
+        )
+    elif isinstance(exc, ModuleNotFoundError):
         hint = (
             f"\n(the models import {exc.name!r}, which this Python cannot find: install it here, "
             'or set python = "path/to/your/venv/bin/python" in [tool.migrate-core])'

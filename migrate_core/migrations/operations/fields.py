@@ -23,14 +23,97 @@ def _fill_code(value: Any) -> Rendered:
     return sz.render_value(value)
 
 
-def _check_fill(value: Any, where: str, keyword: str = "fill_value") -> Any:
+def _check_fill(
+    value: Any, where: str, keyword: str = "fill_value", column: st.ColumnState | None = None
+) -> Any:
+    """``value`` if it can fill a column (and fits ``column``, when known), else a TypeError
+    naming the operation: a wrong fill is caught when the file loads, on every database,
+    not by one database at ``migrate`` time (SQLite stores 'abc' in an INTEGER column)."""
     from sqlalchemy.sql.elements import TextClause
 
-    if value is None or isinstance(value, (str, int, float, bool, TextClause)):
+    if value is None:
         return value
-    raise TypeError(
-        f"{where}: {keyword} must be a str, int, float, bool or sa.text(...), got {value!r}"
-    )
+    if not isinstance(value, (str, int, float, bool, TextClause)):
+        raise TypeError(
+            f"{where}: {keyword} must be a str, int, float, bool or sa.text(...), got {value!r}"
+        )
+    problem = fill_problem(value, column)
+    if problem:
+        raise TypeError(f"{where}: {keyword}={_shown(value)} {problem}")
+    return value
+
+
+def _shown(value: Any) -> str:
+    from sqlalchemy.sql.elements import TextClause
+
+    return f"sa.text({value.text!r})" if isinstance(value, TextClause) else repr(value)
+
+
+def fill_problem(value: Any, column: st.ColumnState | None) -> str | None:
+    """Why ``value`` cannot fill ``column`` (None: it can), in words after the value.
+
+    Only what is certain from the Python value and the column's type: a SQL expression
+    is one expression without bind parameters (nothing would supply them); a float is
+    finite; an integer column gets an integer in its range; a string column a string
+    that fits its length; a boolean column a bool. Other types are left to the database.
+    """
+    import math
+
+    import sqlalchemy as sa
+    from sqlalchemy.sql.elements import TextClause
+
+    from migrate_core.schema.sqltext import split_statements
+
+    if isinstance(value, TextClause):
+        if value._bindparams:
+            names = ", ".join(f":{name}" for name in value._bindparams)
+            return (
+                f"has a bind parameter ({names}) that nothing supplies; write the value into "
+                "the SQL text (escape a literal colon as \\:)"
+            )
+        if len(split_statements(value.text)) != 1:
+            return "is not one SQL expression; a fill is a value, e.g. sa.text('CURRENT_TIMESTAMP')"
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return "is not a finite number; give one, e.g. 0.0"
+    type_ = getattr(column, "type", None)
+    if column is None or type_ is None:
+        return None
+    col = f"column {column.name} ({column.describe()})"
+    if isinstance(type_, sa.Boolean):
+        if not isinstance(value, bool) and value not in (0, 1):
+            return f"is not a bool, which {col} needs; give True or False"
+    elif isinstance(type_, sa.Integer):
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"is not an integer, which {col} needs; give an int, e.g. 0"
+        # The signed range PostgreSQL and MySQL give each size; SQLite stores any integer
+        # in 64 bits, so it would never refuse a value the other two do.
+        bits = (
+            16
+            if isinstance(type_, sa.SmallInteger)
+            else 64
+            if isinstance(type_, sa.BigInteger)
+            else 32
+        )
+        if not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
+            return f"is outside the {bits}-bit range of {col}; give a smaller value or a wider type"
+    elif isinstance(type_, sa.Numeric):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return f"is not a number, which {col} needs; give an int or a float, e.g. 0"
+    elif isinstance(type_, sa.String) and not isinstance(type_, sa.Enum):
+        if not isinstance(value, str):
+            return f"is not a string, which {col} needs; quote it, e.g. {str(value)!r}"
+        if type_.length is not None and len(value) > type_.length:
+            return f"is {len(value)} characters, more than {col} holds; give at most {type_.length}"
+    return None
+
+
+def _check_reverse_fill(value: Any, column: st.ColumnState, operation: str) -> None:
+    """A ``reverse_fill`` that cannot fill the column it brings back, as a problem of the
+    chain: the rollback would otherwise fail (or, on SQLite, store it) long after review."""
+    problem = fill_problem(value, column) if value is not None else None
+    if problem:
+        raise InvalidStateError(f"{operation}: reverse_fill={_shown(value)} {problem}")
 
 
 def needs_fill(column: st.ColumnState) -> bool:
@@ -64,7 +147,9 @@ class AddField(Operation):
         else:
             self.column, self.extras = sqla.column_with_extras(table, column)
             self.foreign_keys = self.extras.foreign_keys
-        self.fill_value = _check_fill(fill_value, f"AddField({table!r}, {self.column.name!r})")
+        self.fill_value = _check_fill(
+            fill_value, f"AddField({table!r}, {self.column.name!r})", column=self.column
+        )
 
     @classmethod
     def from_state(
@@ -148,6 +233,7 @@ class RemoveField(Operation):
         return state.column(self.table_name, self.name, operation=self.describe())
 
     def state_forwards(self, app: str, state: ProjectState) -> None:
+        _check_reverse_fill(self.reverse_fill, self._column(state), self.describe())
         state.remove_column(self.table_name, self.name, operation=self.describe())
 
     def database_forwards(
@@ -231,15 +317,17 @@ class AlterField(Operation):
                     f"AlterField({table!r}, {column.name!r}) changes the column itself; add foreign keys, "
                     "unique constraints and indexes with AddConstraint / AddIndex"
                 )
-        self.fill_value = _check_fill(fill_value, f"AlterField({table!r}, {self.column.name!r})")
-        self.reverse_fill = _check_fill(
-            reverse_fill, f"AlterField({table!r}, {self.column.name!r})", "reverse_fill"
-        )
+        where = f"AlterField({table!r}, {self.column.name!r})"
+        self.fill_value = _check_fill(fill_value, where, column=self.column)
+        # reverse_fill fills the column as it was before, which only the state knows
+        # (checked against it in state_forwards).
+        self.reverse_fill = _check_fill(reverse_fill, where, "reverse_fill")
 
     def _old(self, state: ProjectState) -> st.ColumnState:
         return state.column(self.table_name, self.column.name, operation=self.describe())
 
     def state_forwards(self, app: str, state: ProjectState) -> None:
+        _check_reverse_fill(self.reverse_fill, self._old(state), self.describe())
         state.alter_column(
             self.table_name,
             self.column,
