@@ -34,6 +34,33 @@ def quoted_end(text: str, start: int, *, backslash: bool = False) -> int:
     return n
 
 
+def requote_identifiers(text: str, quote: str) -> str | None:
+    """``text`` with its standard ``"double-quoted"`` identifiers quoted by ``quote``
+    instead, or None when it has none (string literals and other quotes are kept).
+
+    The states hold expressions (an index on ``lower("FirstName")``) as SQL text compiled
+    once for every database, with the standard quotes; MySQL and MariaDB read a double
+    quote as a string literal, so their DDL needs the identifiers in backticks.
+    """
+    out: list[str] = []
+    i, n, changed = 0, len(text), False
+    while i < n:
+        ch = text[i]
+        if ch in "'`":
+            j = quoted_end(text, i, backslash=ch == "'")
+            out.append(text[i:j])
+            i = j
+        elif ch == '"':
+            j = quoted_end(text, i)
+            name = text[i + 1 : j - 1].replace('""', '"')
+            out.append(quote + name.replace(quote, quote * 2) + quote)
+            i, changed = j, True
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out) if changed else None
+
+
 def split_statements(sql: str) -> list[str]:
     """Split a script into statements on top-level semicolons.
 
