@@ -494,8 +494,11 @@ def q(project: LawProject, name: str) -> str:
 def test_requoting_leaves_literals_and_other_quotes_alone() -> None:
     from migrate_core.schema.sqltext import requote_identifiers
 
-    assert requote_identifiers("lower(name) = 'a\"b'", "`") is None
-    assert requote_identifiers('"Age" >= 0 AND note <> \'say "hi"\'', "`") == (
+    names = {"Age", 'we"ird'}
+    assert requote_identifiers("lower(name) = 'a\"b'", "`", names) is None
+    assert requote_identifiers('"Age" >= 0 AND note <> \'say "hi"\'', "`", names) == (
         "`Age` >= 0 AND note <> 'say \"hi\"'"
     )
-    assert requote_identifiers('"we""ird" + `kept`', "`") == '`we"ird` + `kept`'
+    assert requote_identifiers('"we""ird" + `kept`', "`", names) == '`we"ird` + `kept`'
+    # a double-quoted word that names nothing is a MySQL string, as its author meant
+    assert requote_identifiers('status <> "gone"', "`", names) is None

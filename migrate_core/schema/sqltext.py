@@ -9,6 +9,7 @@ semicolon inside a literal or a dollar-quoted body never ends a statement.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from collections.abc import Sequence
 
 QUOTES = "'\"`"
@@ -34,9 +35,12 @@ def quoted_end(text: str, start: int, *, backslash: bool = False) -> int:
     return n
 
 
-def requote_identifiers(text: str, quote: str) -> str | None:
+def requote_identifiers(text: str, quote: str, names: Collection[str]) -> str | None:
     """``text`` with its standard ``"double-quoted"`` identifiers quoted by ``quote``
     instead, or None when it has none (string literals and other quotes are kept).
+
+    Only ``names`` (the columns and tables the schema has) are identifiers: on MySQL a
+    user's own ``"active"`` in a default or check is a string, and stays one.
 
     The states hold expressions (an index on ``lower("FirstName")``) as SQL text compiled
     once for every database, with the standard quotes; MySQL and MariaDB read a double
@@ -53,8 +57,12 @@ def requote_identifiers(text: str, quote: str) -> str | None:
         elif ch == '"':
             j = quoted_end(text, i)
             name = text[i + 1 : j - 1].replace('""', '"')
-            out.append(quote + name.replace(quote, quote * 2) + quote)
-            i, changed = j, True
+            if name in names:
+                out.append(quote + name.replace(quote, quote * 2) + quote)
+                changed = True
+            else:
+                out.append(text[i:j])
+            i = j
         else:
             out.append(ch)
             i += 1

@@ -63,13 +63,30 @@ class MySQLSchemaEditor(SchemaEditor):
             super().execute(sql)  # a statement as the user wrote it
             return
         text = sql if isinstance(sql, Compiled) else str(sql.compile(dialect=self.dialect))
-        requoted = requote_identifiers(text, "`")
+        requoted = requote_identifiers(text, "`", self._schema_names(sql))
         if requoted is None:
             super().execute(sql)
         elif self.connection is None:
             self.run_sql(requoted.replace("%%", "%"))  # collected: shown as it runs
         else:
             super().execute(Compiled(requoted))
+
+    def _schema_names(self, construct: Any) -> set[str]:
+        """The table and column names a DDL construct may quote: those of the state the
+        migration ends in (when the walk says it) and of the construct's own table."""
+        names: set[str] = set()
+        if self.end_state is not None:
+            for state in self.end_state.tables.values():
+                names.add(state.name)
+                names.update(c.name for c in state.columns)
+        element = getattr(construct, "element", None)
+        table = getattr(element, "table", element)
+        for column in getattr(table, "columns", ()):
+            names.add(column.name)
+        column = getattr(construct, "column", None)  # Alembic's AddColumn
+        if column is not None:
+            names.add(column.name)
+        return names
 
     @property
     def ops(self) -> Any:
@@ -88,7 +105,7 @@ class MySQLSchemaEditor(SchemaEditor):
 
                 if isinstance(construct, DDLElement):
                     text = str(construct.compile(dialect=impl.dialect))
-                    requoted = requote_identifiers(text, "`")
+                    requoted = requote_identifiers(text, "`", self._schema_names(construct))
                     if requoted is not None:
                         if self.connection is None:
                             self.run_sql(requoted.replace("%%", "%"))
