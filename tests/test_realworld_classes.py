@@ -450,3 +450,55 @@ def test_a_non_native_enum_check_is_named_by_the_convention_and_changes(
     assert sorted(single.rows("SELECT id, size FROM person")) == [(1, "m"), (2, "l")]
     single.execute("DELETE FROM person")
     single.assert_unapplies_to_nothing()
+
+
+# -- expressions on mixed-case columns ---------------------------------------------------------------
+# A check and a computed column built from the columns (``sa.column("Age") >= 0``) are kept
+# as SQL text with the standard quotes (``"Age" >= 0``, as PostgreSQL needs for a mixed-case
+# name); MySQL/MariaDB read a double-quoted word as a string, and CREATE TABLE failed.
+
+MIXED_CASE = """
+class Person(Base):
+    __tablename__ = "Person"
+    __table_args__ = (sa.CheckConstraint(sa.column("Age") >= 0, name="AgePositive"),)
+
+    id: Mapped[int] = mapped_column("ID", primary_key=True)
+    age: Mapped[int | None] = mapped_column("Age")
+    next_age: Mapped[int | None] = mapped_column(
+        "NextAge", sa.Computed(sa.column("Age") + {step}, persisted=True)
+    )
+"""
+
+
+def test_expressions_on_mixed_case_columns_migrate(
+    single: LawProject,  # noqa: F811
+) -> None:
+    single.step({"shop": PLAIN_HEAD + MIXED_CASE.format(step=1)})
+    single.execute(
+        'INSERT INTO "Person" ("ID", "Age") VALUES (1, 41)'.replace('"', single_quote(single))
+    )
+    assert single.rows(f"SELECT {q(single, 'NextAge')} FROM {q(single, 'Person')}") == [(42,)]
+    evolve(single, MIXED_CASE.format(step=1), MIXED_CASE.format(step=2))
+
+
+def single_quote(project: LawProject) -> str:
+    """The identifier quote of the project's database."""
+    return "`" if project.url.startswith("mysql") else '"'
+
+
+def q(project: LawProject, name: str) -> str:
+    mark = single_quote(project)
+    return f"{mark}{name}{mark}"
+
+
+def test_requoting_leaves_literals_and_other_quotes_alone() -> None:
+    from migrate_core.schema.sqltext import requote_identifiers
+
+    names = {"Age", 'we"ird'}
+    assert requote_identifiers("lower(name) = 'a\"b'", "`", names) is None
+    assert requote_identifiers('"Age" >= 0 AND note <> \'say "hi"\'', "`", names) == (
+        "`Age` >= 0 AND note <> 'say \"hi\"'"
+    )
+    assert requote_identifiers('"we""ird" + `kept`', "`", names) == '`we"ird` + `kept`'
+    # a double-quoted word that names nothing is a MySQL string, as its author meant
+    assert requote_identifiers('status <> "gone"', "`", names) is None

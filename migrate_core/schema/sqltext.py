@@ -9,6 +9,7 @@ semicolon inside a literal or a dollar-quoted body never ends a statement.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from collections.abc import Sequence
 
 QUOTES = "'\"`"
@@ -32,6 +33,40 @@ def quoted_end(text: str, start: int, *, backslash: bool = False) -> int:
             j += 1
         j += 1
     return n
+
+
+def requote_identifiers(text: str, quote: str, names: Collection[str]) -> str | None:
+    """``text`` with its standard ``"double-quoted"`` identifiers quoted by ``quote``
+    instead, or None when it has none (string literals and other quotes are kept).
+
+    Only ``names`` (the columns and tables the schema has) are identifiers: on MySQL a
+    user's own ``"active"`` in a default or check is a string, and stays one.
+
+    The states hold expressions (an index on ``lower("FirstName")``) as SQL text compiled
+    once for every database, with the standard quotes; MySQL and MariaDB read a double
+    quote as a string literal, so their DDL needs the identifiers in backticks.
+    """
+    out: list[str] = []
+    i, n, changed = 0, len(text), False
+    while i < n:
+        ch = text[i]
+        if ch in "'`":
+            j = quoted_end(text, i, backslash=ch == "'")
+            out.append(text[i:j])
+            i = j
+        elif ch == '"':
+            j = quoted_end(text, i)
+            name = text[i + 1 : j - 1].replace('""', '"')
+            if name in names:
+                out.append(quote + name.replace(quote, quote * 2) + quote)
+                changed = True
+            else:
+                out.append(text[i:j])
+            i = j
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out) if changed else None
 
 
 def split_statements(sql: str) -> list[str]:

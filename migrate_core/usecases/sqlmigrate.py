@@ -34,7 +34,10 @@ def sql_for_migration(
     parents = sorted(loader.graph.nodes[key].parents)
     before = loader.project_state(parents) if parents else ProjectState()
     editor = dialects.collecting_editor(dialect or configured_dialect(config) or dialects.DEFAULT)
-    for step in migration.steps(before, backwards=backwards):
+    steps = list(migration.steps(before, backwards=backwards))
+    if steps:  # as the executor does: a dialect may look at where the migration ends
+        editor.end_state = steps[-1].before if backwards else steps[-1].after
+    for step in steps:
         op = step.operation
         if backwards and not op.reversible:
             raise MigrateCoreError(

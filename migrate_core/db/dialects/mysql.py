@@ -52,6 +52,72 @@ _DISPLAY_WIDTH = re.compile(
 class MySQLSchemaEditor(SchemaEditor):
     """Foreign-key indexes and AUTO_INCREMENT kept the way ``create_all`` leaves them."""
 
+    def execute(self, sql: Any) -> None:
+        """DDL whose expressions name a column in standard double quotes runs with them in
+        backticks: an expression index on a mixed-case or reserved column (``lower("FirstName")``,
+        kept in the state as SQL for every database) was a syntax error here."""
+        from migrate_core.db.runners import Compiled
+        from migrate_core.schema.sqltext import requote_identifiers
+
+        if isinstance(sql, str) and not isinstance(sql, Compiled):
+            super().execute(sql)  # a statement as the user wrote it
+            return
+        text = sql if isinstance(sql, Compiled) else str(sql.compile(dialect=self.dialect))
+        requoted = requote_identifiers(text, "`", self._schema_names(sql))
+        if requoted is None:
+            super().execute(sql)
+        elif self.connection is None:
+            self.run_sql(requoted.replace("%%", "%"))  # collected: shown as it runs
+        else:
+            super().execute(Compiled(requoted))
+
+    def _schema_names(self, construct: Any) -> set[str]:
+        """The table and column names a DDL construct may quote: those of the state the
+        migration ends in (when the walk says it) and of the construct's own table."""
+        names: set[str] = set()
+        if self.end_state is not None:
+            for state in self.end_state.tables.values():
+                names.add(state.name)
+                names.update(c.name for c in state.columns)
+        element = getattr(construct, "element", None)
+        table = getattr(element, "table", element)
+        for column in getattr(table, "columns", ()):
+            names.add(column.name)
+        column = getattr(construct, "column", None)  # Alembic's AddColumn
+        if column is not None:
+            names.add(column.name)
+        return names
+
+    @property
+    def ops(self) -> Any:
+        """Alembic's Operations, whose DDL (ADD COLUMN of a computed column, ADD CONSTRAINT
+        of a check) gets the same backticks as :meth:`execute`'s."""
+        ops = self.runner.ops
+        impl: Any = ops.impl  # an instance attribute set on it below, once
+        if not getattr(impl, "_migrate_core_requotes", False):
+            plain = impl._exec
+
+            def _exec(construct: Any, *args: Any, **kwargs: Any) -> Any:
+                from sqlalchemy.schema import DDLElement
+
+                from migrate_core.db.runners import Compiled
+                from migrate_core.schema.sqltext import requote_identifiers
+
+                if isinstance(construct, DDLElement):
+                    text = str(construct.compile(dialect=impl.dialect))
+                    requoted = requote_identifiers(text, "`", self._schema_names(construct))
+                    if requoted is not None:
+                        if self.connection is None:
+                            self.run_sql(requoted.replace("%%", "%"))
+                        else:
+                            self.runner.execute(Compiled(requoted))
+                        return None
+                return plain(construct, *args, **kwargs)
+
+            impl._exec = _exec
+            impl._migrate_core_requotes = True
+        return ops
+
     def _existing(self, column: st.ColumnState) -> dict[str, Any]:
         existing = super()._existing(column)
         if column.autoincrement:
