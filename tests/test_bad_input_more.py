@@ -163,6 +163,21 @@ CASES = [
         files={"shop/models.py": RENAMED},
     ),
     Case(
+        "rename-column-through-a-wrong-table-rename",
+        (
+            MC,
+            "makemigrations",
+            "--noinput",
+            "--rename",
+            "product.name=title",
+            "--rename",
+            "product=item",
+        ),
+        2,
+        ("--rename product=item: the models still have table product",),
+        files={"shop/models.py": RENAMED},
+    ),
+    Case(
         "rename-declared",
         (MC, "makemigrations", "--noinput", "--rename", "product.name=title"),
         0,
