@@ -698,3 +698,25 @@ def test_the_hook_on_a_commit_that_deletes_the_models_says_what_to_do(
     assert proc.returncode == 1, output
     assert "Traceback" not in output
     assert "models = 'shop.models'" in output and "restore it" in output, output
+
+
+def test_the_fill_question_asks_again_for_a_value_that_does_not_fit(tmp_path: Path) -> None:
+    """What the file would refuse to load with is refused at the prompt, and asked again."""
+    models = MODELS + "    qty: Mapped[int] = mapped_column(sa.SmallInteger())\n"
+    root = _project(tmp_path, {"shop/models.py": models})
+    proc = subprocess.run(
+        [_bin(MC), "makemigrations"],
+        cwd=root,
+        env=child_env({"MIGRATE_CORE_CACHE_DIR": str(tmp_path / "cache")}),
+        input="'abc'\n99999\n7\n",
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    assert "'abc' is not an integer, which column qty (SMALLINT NOT NULL) needs" in output
+    assert "99999 is outside the 16-bit range" in output
+    written = (root / "shop" / "migrations" / "0002_add_product_qty.py").read_text(encoding="utf-8")
+    assert "fill_value=7" in written
