@@ -79,6 +79,24 @@ CASES = [
         0,
         ("no scratch databases on {tmp} (SQLite)",),
     ),
+    Case(
+        "cleanup-with-json-report",
+        (CM, "--cleanup", "--json-report", "{tmp}/report.json"),
+        2,
+        ("--cleanup runs no check, so --json-report would do nothing",),
+    ),
+    Case(
+        "cleanup-with-check-options",
+        (CM, "--cleanup", "--format", "json", "--no-database", "--skip", "graph"),
+        2,
+        ("--format, --skip, --no-database would do nothing", "leave them out"),
+    ),
+    Case(
+        "cleanup-in-migrate-core-check",
+        (MC, "check", "--cleanup", "--strict"),
+        2,
+        ("--strict would do nothing",),
+    ),
     # -- --cleanup with a password in every place a URL can hold one ---------------------------------
     Case("cleanup-pg-unreachable", (CM, "--cleanup", "--database-url", PG), 2, ("app:***@",)),
     Case("cleanup-mysql-unreachable", (CM, "--cleanup", "--database-url", MY), 2, ("root:***@",)),
