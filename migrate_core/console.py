@@ -165,8 +165,15 @@ def run_cleanup(args: CheckArgs) -> int:
     import datetime as dt
 
     from migrate_core.db.scratch import describe_age
+    from migrate_core.errors import ConfigError
     from migrate_core.usecases.cleanup import cleanup_scratch
 
+    ignored = args.ignored_by_cleanup()
+    if ignored:
+        raise ConfigError(
+            f"--cleanup runs no check, so {', '.join(ignored)} would do nothing: "
+            f"leave {'it' if len(ignored) == 1 else 'them'} out, or run the check as a step of its own"
+        )
     older_than = args.stale_after
     report = cleanup_scratch(args.database_url, older_than)
     bound = describe_age(older_than) if older_than else "any age"

@@ -171,6 +171,22 @@ class CheckArgs:
     cleanup: bool = False
     cleanup_older_than: str = DEFAULT_STALE_AFTER
 
+    def ignored_by_cleanup(self) -> list[str]:
+        """The options given that only shape a check run, which ``--cleanup`` does not do:
+        taken silently, a CI step asking for ``--json-report`` would find no report (and
+        ``--format json`` a parser no JSON) only in a later step."""
+        given = {
+            "--format": self.output_format != "text",
+            "--json-report": self.json_report is not None,
+            "--base-ref": self.base_ref is not None,
+            "--app": bool(self.apps),
+            "--skip": bool(self.skip),
+            "--no-database": self.no_database,
+            "--allow-irreversible": bool(self.allow_irreversible),
+            "--strict": self.strict,
+        }
+        return [flag for flag, on in given.items() if on]
+
     @property
     def stale_after(self) -> float:
         """``--cleanup-older-than`` in seconds (a usage error when it is no age)."""

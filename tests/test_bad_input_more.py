@@ -79,6 +79,24 @@ CASES = [
         0,
         ("no scratch databases on {tmp} (SQLite)",),
     ),
+    Case(
+        "cleanup-with-json-report",
+        (CM, "--cleanup", "--json-report", "{tmp}/report.json"),
+        2,
+        ("--cleanup runs no check, so --json-report would do nothing",),
+    ),
+    Case(
+        "cleanup-with-check-options",
+        (CM, "--cleanup", "--format", "json", "--no-database", "--skip", "graph"),
+        2,
+        ("--format, --skip, --no-database would do nothing", "leave them out"),
+    ),
+    Case(
+        "cleanup-in-migrate-core-check",
+        (MC, "check", "--cleanup", "--strict"),
+        2,
+        ("--strict would do nothing",),
+    ),
     # -- --cleanup with a password in every place a URL can hold one ---------------------------------
     Case("cleanup-pg-unreachable", (CM, "--cleanup", "--database-url", PG), 2, ("app:***@",)),
     Case("cleanup-mysql-unreachable", (CM, "--cleanup", "--database-url", MY), 2, ("root:***@",)),
@@ -160,6 +178,21 @@ CASES = [
         (MC, "makemigrations", "--noinput", "--rename", "product.name=ti'tle"),
         2,
         ("ti'tle",),
+        files={"shop/models.py": RENAMED},
+    ),
+    Case(
+        "rename-column-through-a-wrong-table-rename",
+        (
+            MC,
+            "makemigrations",
+            "--noinput",
+            "--rename",
+            "product.name=title",
+            "--rename",
+            "product=item",
+        ),
+        2,
+        ("--rename product=item: the models still have table product",),
         files={"shop/models.py": RENAMED},
     ),
     Case(
@@ -683,3 +716,25 @@ def test_the_hook_on_a_commit_that_deletes_the_models_says_what_to_do(
     assert proc.returncode == 1, output
     assert "Traceback" not in output
     assert "models = 'shop.models'" in output and "restore it" in output, output
+
+
+def test_the_fill_question_asks_again_for_a_value_that_does_not_fit(tmp_path: Path) -> None:
+    """What the file would refuse to load with is refused at the prompt, and asked again."""
+    models = MODELS + "    qty: Mapped[int] = mapped_column(sa.SmallInteger())\n"
+    root = _project(tmp_path, {"shop/models.py": models})
+    proc = subprocess.run(
+        [_bin(MC), "makemigrations"],
+        cwd=root,
+        env=child_env({"MIGRATE_CORE_CACHE_DIR": str(tmp_path / "cache")}),
+        input="'abc'\n99999\n7\n",
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    assert "'abc' is not an integer, which column qty (SMALLINT NOT NULL) needs" in output
+    assert "99999 is outside the 16-bit range" in output
+    written = (root / "shop" / "migrations" / "0002_add_product_qty.py").read_text(encoding="utf-8")
+    assert "fill_value=7" in written

@@ -243,7 +243,9 @@ def check_renames(
     renames = list(dict.fromkeys(renames))
     tables = {r.old: r.new for r in renames if r.table is None}
     out: set[Rename] = set()
-    for r in renames:
+    # Table renames first: a column rename reads its table through them, so a wrong one
+    # would otherwise be reported as the column's (a table "missing" under its own name).
+    for r in sorted(renames, key=lambda r: r.table is not None):
         problem = (
             _table_rename_problem(r, before, after, apps)
             if r.table is None
