@@ -200,7 +200,10 @@ def _answer(question: Question) -> tuple[str, str | None]:
     if not isinstance(entry, dict):
         return "no answer stored for this command", None
     try:
-        reason = _stale(entry)
+        # Every full run records the configuration it read: an entry that does not is
+        # not one this module wrote (a hand-edited file), and proves nothing.
+        covers = str(config.path) in entry["hashed"]
+        reason = _stale(entry) if covers else "the record does not cover the configuration"
     except Exception as exc:  # a damaged or foreign entry: never an answer
         reason = f"unreadable entry ({type(exc).__name__})"
     if reason is not None:
