@@ -284,14 +284,18 @@ class MigrationExecutor:
             return self._migrate_each(plan, fake=fake)
         self._group = _Group()
         try:
-            result = self._migrate_each(plan, fake=fake)
-        except BaseException:
-            # What ran whole before the stop is kept, and only now reported done; a
-            # failed migration has already committed its group (see _run_grouped).
+            try:
+                result = self._migrate_each(plan, fake=fake)
+            except BaseException:
+                # What ran whole before the stop is kept, and only now reported done; a
+                # failed migration has already committed its group (see _run_grouped).
+                self._commit_group()
+                raise
             self._commit_group()
-            raise
-        self._commit_group()
-        self._group = None
+        finally:
+            # Grouping is this call's alone: run_migration called later on its own (the
+            # checks do) commits and reports each migration itself.
+            self._group = None
         return result
 
     def _migrate_each(self, plan: Plan, *, fake: bool = False) -> RunResult:
