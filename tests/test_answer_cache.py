@@ -22,6 +22,10 @@ from conftest import server_url
 
 from migrate_core import answers
 
+# Each test runs migrate-core in fresh processes (the cache is for a process that has
+# imported nothing yet): about a second apiece, so they run in CI, not in the fast loop.
+pytestmark = pytest.mark.slow
+
 HIT = "migrate-core: answered from cache"
 MISS = "not answered from cache"
 STORED = "answer cached"

@@ -284,6 +284,7 @@ def test_hand_edited_migration_drifts_from_its_declared_state(
 # -- not database-specific: SQLite -----------------------------------------------------------------
 
 
+@pytest.mark.slow  # a second or more of check-migrations runs: CI, not the fast loop
 def test_irreversible_run_python_fails_unless_allowed(project: Path) -> None:
     path = _add_migration(
         project, "0005_backfill", "migrations.RunPython(backfill),", prelude=BACKFILL
@@ -325,6 +326,7 @@ def test_irreversible_run_python_fails_unless_allowed(project: Path) -> None:
     assert "5 migrations applied" in report["checks"][CHECK_NAMES.index("reversibility")]["summary"]
 
 
+@pytest.mark.slow  # a second or more of check-migrations runs: CI, not the fast loop
 def test_reverse_that_fails_and_apply_again_that_differs(project: Path) -> None:
     # The reverse SQL fails: the migration cannot be unapplied.
     path = _add_migration(
@@ -364,6 +366,7 @@ def test_reverse_that_fails_and_apply_again_that_differs(project: Path) -> None:
     assert any("second" in f["message"] for f in found)
 
 
+@pytest.mark.slow  # a second or more of check-migrations runs: CI, not the fast loop
 def test_models_that_do_not_import(project: Path) -> None:
     models = project / "shop" / "models.py"
     models.write_text(models_source() + "\nclass Broken(\n", encoding="utf-8")
@@ -414,6 +417,7 @@ def test_accepting_an_unknown_code_is_a_graph_error(project: Path) -> None:
     assert "MC999" in finding["message"] and "MC101" not in finding["message"]
 
 
+@pytest.mark.slow  # a second or more of check-migrations runs: CI, not the fast loop
 def test_excluded_tables_are_not_drift(project: Path) -> None:
     _add_migration(
         project,
@@ -505,6 +509,7 @@ def test_migration_that_does_not_fit_the_ones_before_it(project: Path) -> None:
     )
 
 
+@pytest.mark.slow  # a second or more of check-migrations runs: CI, not the fast loop
 def test_twin_numbers_in_one_chain_are_a_warning(project: Path) -> None:
     # A branch rebased by hand: pointed at the new leaf, but not renumbered.
     folder = project / "shop" / "migrations"
@@ -523,6 +528,7 @@ def test_twin_numbers_in_one_chain_are_a_warning(project: Path) -> None:
     assert run_check(project, "--strict").returncode == 1
 
 
+@pytest.mark.slow  # a second or more of check-migrations runs: CI, not the fast loop
 def test_models_that_import_only_in_the_project_python(project: Path, tmp_path: Path) -> None:
     # python = ... names the project's interpreter: there the models import (here a module
     # on its PYTHONPATH only), in check-migrations' own environment they do not.
@@ -618,6 +624,7 @@ def test_json_report_schema(project: Path) -> None:
     assert by_check["missing"]["migration"] is None and by_check["missing"]["line"] is None
 
 
+@pytest.mark.slow  # a second or more of check-migrations runs: CI, not the fast loop
 def test_usage_and_configuration_errors_exit_2(project: Path, tmp_path: Path) -> None:
     def exit_code(*args: str, cwd: Path = project) -> tuple[int, str]:
         proc = subprocess.run(
@@ -639,6 +646,7 @@ def test_usage_and_configuration_errors_exit_2(project: Path, tmp_path: Path) ->
     assert code == 2 and "nosuchdb" in err
 
 
+@pytest.mark.slow  # a second or more of check-migrations runs: CI, not the fast loop
 def test_skip_options_and_the_check_alias(project: Path) -> None:
     _add_migration(project, "0005_nickname", UNDECLARED_COLUMN)
 
@@ -671,6 +679,7 @@ def test_skip_options_and_the_check_alias(project: Path) -> None:
     assert '"check": "drift"' in proc.stdout
 
 
+@pytest.mark.slow  # a second or more of check-migrations runs: CI, not the fast loop
 def test_progress_goes_to_a_terminal_only_in_text_format(project: Path) -> None:
     def stderr_on_a_tty(*args: str) -> tuple[int, str]:
         controller, terminal = pty.openpty()

@@ -28,6 +28,9 @@ from helpers_engine import migrate
 from helpers_engine import write_chain
 from helpers_engine import write_migration
 
+# Real processes holding real locks, and waits of a second each: CI, not the fast loop.
+pytestmark = pytest.mark.slow
+
 LOCKED = "another migrate run holds the migration lock on sqlite:///"
 WITHIN = "and did not finish within 1 s; try again when it is done"
 
