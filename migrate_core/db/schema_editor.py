@@ -300,10 +300,7 @@ class SchemaEditor:
             self._ensure_enums([new])
             changes["type_"] = new.type
             changes.update(self._type_change_options(old, new))
-        if old.nullable != new.nullable:
-            changes["nullable"] = new.nullable
-        if old.default_code != new.default_code:
-            changes["server_default"] = new.server_default
+        changes.update(self._column_changes(old, new))
         if old.comment != new.comment and self.features.comments:
             changes["comment"] = new.comment
         changes.update(self._autoincrement_change(old, new))
@@ -474,6 +471,8 @@ class SchemaEditor:
         return False
 
     def _column_changes(self, old: st.ColumnState, new: st.ColumnState) -> dict[str, Any]:
+        """The nullability and server-default part of a column change (alter_column's, and
+        what a generated column turned plain still needs)."""
         changes: dict[str, Any] = {}
         if old.nullable != new.nullable:
             changes["nullable"] = new.nullable
